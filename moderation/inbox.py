@@ -1,0 +1,178 @@
+"""The private inbox: one SQLite file with every comment a reader sent, the context spam
+checking needs (IP, user agent, referrer), likes, removal requests and the decision log.
+
+Nothing in here is ever published as it is: `moderation.publish` copies the public fields
+of approved comments into `content/comments/`. The file lives outside git (see .gitignore).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+
+class Status(StrEnum):
+    """Where a comment stands. Only `approved` comments are published."""
+
+    PENDING = "pending"  # received, not yet checked
+    HELD = "held"  # checked; waits for the author's review
+    APPROVED = "approved"  # to be published (or already published: see published_at)
+    SPAM = "spam"
+    DISCARDED = "discarded"  # blatant spam (Akismet's "discard"): never shown, not even for review
+    DELETED = "deleted"  # the author deleted it in review
+    REMOVED = "removed"  # the reader asked for its removal, and it was carried out
+
+
+# Each entry moves the schema one version up; PRAGMA user_version records how far a file is.
+# Append new migrations; never edit one that has shipped.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE comments (
+        id TEXT PRIMARY KEY,
+        post_slug TEXT NOT NULL,
+        parent_id TEXT,
+        author TEXT NOT NULL,
+        email TEXT,
+        website TEXT,
+        body TEXT NOT NULL,
+        ip TEXT,
+        user_agent TEXT,
+        referrer TEXT,
+        permalink TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        honeypot INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending',
+        reasons TEXT NOT NULL DEFAULT '[]',
+        needs_care INTEGER NOT NULL DEFAULT 0,
+        akismet_verdict TEXT,
+        decided_at TEXT,
+        decided_by TEXT,
+        published_at TEXT,
+        removal_token_hash TEXT,
+        removal_requested_at TEXT,
+        purged_at TEXT
+    );
+    CREATE INDEX comments_status ON comments (status);
+    CREATE INDEX comments_post ON comments (post_slug);
+    CREATE TABLE likes (
+        comment_id TEXT NOT NULL,
+        post_slug TEXT NOT NULL,
+        reader_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (comment_id, reader_hash)
+    );
+    CREATE INDEX likes_post ON likes (post_slug);
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        comment_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX decisions_comment ON decisions (comment_id);
+    """,
+)
+
+
+def utc_now() -> str:
+    """The current time as the inbox stores times: ISO 8601, UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def new_comment_id() -> str:
+    """A fresh comment id: sortable by time, unguessable in its tail, safe as a file name."""
+    return f"{datetime.now(UTC):%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (creating if need be) the inbox at `path`, in WAL mode, migrated to the latest schema."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA busy_timeout=30000")
+    connection.execute("PRAGMA foreign_keys=ON")
+    migrate(connection)
+    return connection
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Apply the migrations this file has not had yet; returns the schema version now."""
+    with transaction(connection):
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"the inbox has schema version {version}, newer than this code knows "
+                f"({len(MIGRATIONS)}); update Between Sessions before using it"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in script.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            connection.execute(f"PRAGMA user_version={number}")
+    return len(MIGRATIONS)
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE), committed or rolled back whole."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """What the intake hands the inbox: the reader's fields and the request's context."""
+
+    post_slug: str
+    author: str
+    email: str
+    body: str
+    permalink: str
+    parent_id: str | None = None
+    website: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    referrer: str | None = None
+    honeypot: bool = False
+    removal_token_hash: str | None = None
+
+
+def add_comment(connection: sqlite3.Connection, comment: NewComment) -> str:
+    """Store a new comment as `pending` and commit; returns its id once it is on disk."""
+    comment_id = new_comment_id()
+    with transaction(connection):
+        connection.execute(
+            """INSERT INTO comments (id, post_slug, parent_id, author, email, website, body, ip,
+                   user_agent, referrer, permalink, created_at, honeypot, removal_token_hash)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                comment_id, comment.post_slug, comment.parent_id, comment.author, comment.email,
+                comment.website, comment.body, comment.ip, comment.user_agent, comment.referrer,
+                comment.permalink, utc_now(), int(comment.honeypot), comment.removal_token_hash,
+            ),
+        )
+    return comment_id
+
+
+def log_decision(
+    connection: sqlite3.Connection, comment_id: str, action: str, actor: str, reason: str = ""
+) -> None:
+    """Append to the decision log (call inside the transaction that makes the decision)."""
+    connection.execute(
+        "INSERT INTO decisions (comment_id, at, action, actor, reason) VALUES (?, ?, ?, ?, ?)",
+        (comment_id, utc_now(), action, actor, reason),
+    )

@@ -1,0 +1,15 @@
+"""Pelican settings for publishing: `invoke publish` uses this file."""
+
+import sys
+from pathlib import Path
+
+sys.path.append(str(Path(__file__).parent))
+
+from pelicanconf import *  # noqa: E402, F403
+
+SITEURL = "https://between-sessions.example.org"
+FEED_DOMAIN = SITEURL
+RELATIVE_URLS = False
+DELETE_OUTPUT_DIRECTORY = True
+CACHE_CONTENT = False
+LOAD_CONTENT_CACHE = False

@@ -1,0 +1,81 @@
+"""The one entry point a person types: `invoke --list` shows every task.
+
+Shaped after what `pelican-quickstart` generates, with Between Sessions' own tasks
+(comment intake, moderation, WordPress import) beside the usual ones.
+"""
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from invoke import task
+from pelican import main as pelican_main
+from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+SETTINGS_FILE_BASE = PROJECT_ROOT / "pelicanconf.py"
+SETTINGS_FILE_PUBLISH = PROJECT_ROOT / "publishconf.py"
+
+
+def load_settings(settings_file: Path = SETTINGS_FILE_BASE) -> dict:
+    """Pelican's defaults overlaid with a settings file, as Pelican itself reads them."""
+    settings = DEFAULT_CONFIG.copy()
+    settings.update(get_settings_from_file(str(settings_file)))
+    return settings
+
+
+def output_path(settings_file: Path = SETTINGS_FILE_BASE) -> Path:
+    return PROJECT_ROOT / load_settings(settings_file).get("OUTPUT_PATH", "output")
+
+
+def pelican_run(arguments: str) -> None:
+    """Run Pelican in this process, from the project folder; a failed build exits non-zero."""
+    # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
+    pelican_main(shlex.split(f"--fatal errors {arguments}"))
+
+
+@task
+def clean(c):
+    """Remove the generated site and Pelican's cache."""
+    shutil.rmtree(output_path(), ignore_errors=True)
+    shutil.rmtree(PROJECT_ROOT / "cache", ignore_errors=True)
+
+
+@task
+def build(c):
+    """Build output/ with pelicanconf.py."""
+    pelican_run(f"-s {SETTINGS_FILE_BASE} -o {output_path()} {PROJECT_ROOT / 'content'}")
+
+
+@task(pre=[clean])
+def rebuild(c):
+    """Remove output/ and the cache, then build from scratch."""
+    build(c)
+
+
+@task
+def publish(c):
+    """Build output/ for the live site with publishconf.py."""
+    pelican_run(
+        f"-s {SETTINGS_FILE_PUBLISH} -o {output_path(SETTINGS_FILE_PUBLISH)} "
+        f"{PROJECT_ROOT / 'content'}"
+    )
+
+
+@task
+def livereload(c, port=8000):
+    """Rebuild when content, theme or plugins change, and reload the browser."""
+    from livereload import Server
+
+    build(c)
+    server = Server()
+    for watched in ("content/**/*", "theme/**/*", "plugins/**/*.py", "pelicanconf.py"):
+        server.watch(str(PROJECT_ROOT / watched), lambda: build(c))
+    server.serve(host="127.0.0.1", port=int(port), root=str(output_path()))
+
+
+@task
+def test(c, options=""):
+    """Run the test suite: exactly what the README's test line runs."""
+    c.run(f"{shlex.quote(sys.executable)} -m pytest {options}", pty=False)
