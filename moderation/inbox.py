@@ -77,6 +77,15 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX decisions_comment ON decisions (comment_id);
+    CREATE TABLE folded_likes (
+        comment_id TEXT PRIMARY KEY,
+        post_slug TEXT NOT NULL,
+        count INTEGER NOT NULL
+    );
+    CREATE TABLE like_salts (
+        period TEXT PRIMARY KEY,
+        salt TEXT NOT NULL
+    );
     """,
 )
 

@@ -1,0 +1,1 @@
+"""Threaded comments and likes, read from content/comments/."""

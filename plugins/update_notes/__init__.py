@@ -1,0 +1,1 @@
+"""Dated update notes that link a post to its follow-up."""
