@@ -1,1 +1,4 @@
-"""Everything after a reader presses "Post Comment": intake, inbox, checks, review, publish, import."""
+"""Everything after a reader presses "Post Comment".
+
+Intake, inbox, checks, review, publish and import, one module per job.
+"""

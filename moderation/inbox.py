@@ -101,7 +101,7 @@ def new_comment_id() -> str:
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (creating if need be) the inbox at `path`, in WAL mode, migrated to the latest schema."""
+    """Open (creating if need be) the inbox at `path`, in WAL mode, at the latest schema."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -169,9 +169,20 @@ def add_comment(connection: sqlite3.Connection, comment: NewComment) -> str:
                    user_agent, referrer, permalink, created_at, honeypot, removal_token_hash)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
-                comment_id, comment.post_slug, comment.parent_id, comment.author, comment.email,
-                comment.website, comment.body, comment.ip, comment.user_agent, comment.referrer,
-                comment.permalink, utc_now(), int(comment.honeypot), comment.removal_token_hash,
+                comment_id,
+                comment.post_slug,
+                comment.parent_id,
+                comment.author,
+                comment.email,
+                comment.website,
+                comment.body,
+                comment.ip,
+                comment.user_agent,
+                comment.referrer,
+                comment.permalink,
+                utc_now(),
+                int(comment.honeypot),
+                comment.removal_token_hash,
             ),
         )
     return comment_id

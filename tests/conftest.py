@@ -32,12 +32,20 @@ def run_pelican(
     `overrides` are Pelican `-e KEY=VALUE` settings (values in JSON).
     """
     command = [
-        sys.executable, "-m", "pelican", str(content),
-        "-o", str(output),
-        "-s", str(PROJECT_ROOT / "pelicanconf.py"),
-        "--fatal", "errors",
-        "--cache-path", str(output.parent / f"{output.name}-cache"),
-        "--log-handler", "plain",
+        sys.executable,
+        "-m",
+        "pelican",
+        str(content),
+        "-o",
+        str(output),
+        "-s",
+        str(PROJECT_ROOT / "pelicanconf.py"),
+        "--fatal",
+        "errors",
+        "--cache-path",
+        str(output.parent / f"{output.name}-cache"),
+        "--log-handler",
+        "plain",
     ]
     if overrides:
         command += ["-e", *overrides]
