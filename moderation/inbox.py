@@ -7,6 +7,8 @@ of approved comments into `content/comments/`. The file lives outside git (see .
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -162,29 +164,37 @@ class NewComment:
 
 def add_comment(connection: sqlite3.Connection, comment: NewComment) -> str:
     """Store a new comment as `pending` and commit; returns its id once it is on disk."""
-    comment_id = new_comment_id()
     with transaction(connection):
-        connection.execute(
-            """INSERT INTO comments (id, post_slug, parent_id, author, email, website, body, ip,
-                   user_agent, referrer, permalink, created_at, honeypot, removal_token_hash)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                comment_id,
-                comment.post_slug,
-                comment.parent_id,
-                comment.author,
-                comment.email,
-                comment.website,
-                comment.body,
-                comment.ip,
-                comment.user_agent,
-                comment.referrer,
-                comment.permalink,
-                utc_now(),
-                int(comment.honeypot),
-                comment.removal_token_hash,
-            ),
-        )
+        return insert_comment(connection, comment)
+
+
+def insert_comment(connection: sqlite3.Connection, comment: NewComment) -> str:
+    """Insert a new `pending` comment inside the caller's transaction; returns its id.
+
+    The intake's group commit calls this for many comments in one transaction.
+    """
+    comment_id = new_comment_id()
+    connection.execute(
+        """INSERT INTO comments (id, post_slug, parent_id, author, email, website, body, ip,
+               user_agent, referrer, permalink, created_at, honeypot, removal_token_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            comment_id,
+            comment.post_slug,
+            comment.parent_id,
+            comment.author,
+            comment.email,
+            comment.website,
+            comment.body,
+            comment.ip,
+            comment.user_agent,
+            comment.referrer,
+            comment.permalink,
+            utc_now(),
+            int(comment.honeypot),
+            comment.removal_token_hash,
+        ),
+    )
     return comment_id
 
 
@@ -196,3 +206,81 @@ def log_decision(
         "INSERT INTO decisions (comment_id, at, action, actor, reason) VALUES (?, ?, ?, ?, ?)",
         (comment_id, utc_now(), action, actor, reason),
     )
+
+
+# --- Intake: likes and removal requests (used by moderation.intake) ---
+
+
+class RemovalRequest(StrEnum):
+    """What became of a reader's request to remove her comment."""
+
+    QUEUED = "queued"
+    ALREADY_QUEUED = "already-queued"
+    UNKNOWN = "unknown"  # no comment with that id in this inbox
+    REFUSED = "refused"  # the token does not belong to that comment
+
+
+def hash_token(token: str) -> str:
+    """The form a removal token is stored in: the token itself never reaches the disk."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def request_removal(connection: sqlite3.Connection, comment_id: str, token: str) -> RemovalRequest:
+    """Queue a comment's removal if `token` is its own (call inside a transaction).
+
+    `invoke moderate` carries the removal out, before or after the comment was published.
+    """
+    row = connection.execute(
+        "SELECT removal_token_hash, removal_requested_at FROM comments WHERE id = ?",
+        (comment_id,),
+    ).fetchone()
+    if row is None:
+        return RemovalRequest.UNKNOWN
+    stored = row["removal_token_hash"]
+    if not stored or not hmac.compare_digest(stored, hash_token(token)):
+        return RemovalRequest.REFUSED
+    if row["removal_requested_at"]:
+        return RemovalRequest.ALREADY_QUEUED
+    connection.execute(
+        "UPDATE comments SET removal_requested_at = ? WHERE id = ?", (utc_now(), comment_id)
+    )
+    log_decision(connection, comment_id, "removal-requested", "reader")
+    return RemovalRequest.QUEUED
+
+
+def like_salt(connection: sqlite3.Connection, period: str) -> str:
+    """The salt for reader hashes in `period`, made on first use (call inside a transaction).
+
+    Older salts are deleted at once: without them a stored hash can no longer be matched
+    to an address, which is the point of rotating.
+    """
+    row = connection.execute("SELECT salt FROM like_salts WHERE period = ?", (period,)).fetchone()
+    if row is not None:
+        return row["salt"]
+    salt = secrets.token_hex(16)
+    connection.execute("INSERT INTO like_salts (period, salt) VALUES (?, ?)", (period, salt))
+    connection.execute("DELETE FROM like_salts WHERE period != ?", (period,))
+    return salt
+
+
+def add_like(
+    connection: sqlite3.Connection, comment_id: str, post_slug: str, reader_hash: str
+) -> bool:
+    """Record one reader's like of a comment; False if she had already liked it."""
+    cursor = connection.execute(
+        """INSERT OR IGNORE INTO likes (comment_id, post_slug, reader_hash, created_at)
+           VALUES (?, ?, ?, ?)""",
+        (comment_id, post_slug, reader_hash, utc_now()),
+    )
+    return cursor.rowcount == 1
+
+
+def unfolded_likes(connection: sqlite3.Connection, post_slug: str) -> dict[str, int]:
+    """Inbox likes per comment of a post that its published file does not include yet."""
+    rows = connection.execute(
+        """SELECT l.comment_id, COUNT(*) - COALESCE(MAX(f.count), 0) AS fresh
+           FROM likes AS l LEFT JOIN folded_likes AS f ON f.comment_id = l.comment_id
+           WHERE l.post_slug = ? GROUP BY l.comment_id""",
+        (post_slug,),
+    ).fetchall()
+    return {row["comment_id"]: max(row["fresh"], 0) for row in rows}
