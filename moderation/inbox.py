@@ -89,6 +89,12 @@ MIGRATIONS: tuple[str, ...] = (
         salt TEXT NOT NULL
     );
     """,
+    # 2 (moderation): the file's own likes apart from inbox likes (e.g. an imported
+    # WordPress count), recorded before the file is first rewritten, so that writing
+    # `likes: base + count` is idempotent and a publish killed midway never counts twice.
+    """
+    ALTER TABLE folded_likes ADD COLUMN base INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
