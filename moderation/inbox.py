@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -290,3 +291,174 @@ def unfolded_likes(connection: sqlite3.Connection, post_slug: str) -> dict[str, 
         (post_slug,),
     ).fetchall()
     return {row["comment_id"]: max(row["fresh"], 0) for row in rows}
+
+
+# --- Moderation: verdicts, publishing state, purge and the log (used by `invoke moderate`) ---
+
+# Statuses that are final decisions: the purge clock starts when one of them is reached.
+FINAL_STATUSES = (
+    Status.APPROVED,
+    Status.SPAM,
+    Status.DISCARDED,
+    Status.DELETED,
+    Status.REMOVED,
+)
+
+
+def comments_with_status(connection: sqlite3.Connection, *statuses: Status) -> list[sqlite3.Row]:
+    """Comments in any of `statuses`, needs-care first, then oldest first."""
+    marks = ", ".join("?" for _ in statuses)
+    return connection.execute(
+        f"SELECT * FROM comments WHERE status IN ({marks})"  # noqa: S608 - only placeholders
+        " ORDER BY needs_care DESC, created_at, id",
+        [str(status) for status in statuses],
+    ).fetchall()
+
+
+def get_comment(connection: sqlite3.Connection, comment_id: str) -> sqlite3.Row | None:
+    """One comment by id, or None."""
+    return connection.execute("SELECT * FROM comments WHERE id = ?", (comment_id,)).fetchone()
+
+
+def has_approved_comment_from(connection: sqlite3.Connection, email: str) -> bool:
+    """True if an earlier comment from `email` (any case) was approved and is still public."""
+    row = connection.execute(
+        "SELECT 1 FROM comments WHERE lower(email) = lower(?) AND status = ? LIMIT 1",
+        (email, str(Status.APPROVED)),
+    ).fetchone()
+    return row is not None
+
+
+def decide(
+    connection: sqlite3.Connection,
+    comment_id: str,
+    status: Status,
+    actor: str,
+    reasons: list[str],
+    *,
+    needs_care: bool | None = None,
+    akismet_verdict: str | None = None,
+) -> None:
+    """Move a comment to `status`, store why, and log it (call inside a transaction).
+
+    `needs_care` and `akismet_verdict` are left as they are when None.
+    """
+    connection.execute(
+        """UPDATE comments SET status = ?, reasons = ?, decided_by = ?,
+               decided_at = CASE WHEN ? THEN ? ELSE decided_at END,
+               needs_care = COALESCE(?, needs_care),
+               akismet_verdict = COALESCE(?, akismet_verdict)
+           WHERE id = ?""",
+        (
+            str(status),
+            json.dumps(reasons),
+            actor,
+            status in FINAL_STATUSES,
+            utc_now(),
+            None if needs_care is None else int(needs_care),
+            akismet_verdict,
+            comment_id,
+        ),
+    )
+    log_decision(connection, comment_id, str(status), actor, "; ".join(reasons))
+
+
+def set_reasons(connection: sqlite3.Connection, comment_id: str, reasons: list[str]) -> None:
+    """Replace a comment's reasons without deciding anything (e.g. why it is still pending)."""
+    connection.execute(
+        "UPDATE comments SET reasons = ? WHERE id = ?", (json.dumps(reasons), comment_id)
+    )
+
+
+def set_body(connection: sqlite3.Connection, comment_id: str, body: str, actor: str) -> None:
+    """Replace a comment's text (the author's edit in review) and log it."""
+    connection.execute("UPDATE comments SET body = ? WHERE id = ?", (body, comment_id))
+    log_decision(connection, comment_id, "edited", actor)
+
+
+def mark_published(connection: sqlite3.Connection, comment_id: str) -> None:
+    """Record that the comment's file is written."""
+    connection.execute("UPDATE comments SET published_at = ? WHERE id = ?", (utc_now(), comment_id))
+    log_decision(connection, comment_id, "published", "publish")
+
+
+def removals_to_carry_out(connection: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Comments a reader asked to remove whose removal is not done yet."""
+    return connection.execute(
+        "SELECT * FROM comments WHERE removal_requested_at IS NOT NULL AND status != ?"
+        " ORDER BY removal_requested_at",
+        (str(Status.REMOVED),),
+    ).fetchall()
+
+
+def mark_removed(connection: sqlite3.Connection, comment_id: str) -> None:
+    """The reader's removal is done: drop her words and private details, keep the log."""
+    connection.execute(
+        """UPDATE comments SET status = ?, body = '', email = NULL, ip = NULL,
+               user_agent = NULL, referrer = NULL, decided_at = ?, decided_by = 'reader',
+               purged_at = ?
+           WHERE id = ?""",
+        (str(Status.REMOVED), utc_now(), utc_now(), comment_id),
+    )
+    log_decision(connection, comment_id, str(Status.REMOVED), "reader", "removal requested")
+
+
+def purge_private_details(connection: sqlite3.Connection, decided_before: str) -> int:
+    """Forget email, IP, user agent and referrer of comments decided before the given time.
+
+    Returns how many comments were purged (call inside a transaction).
+    """
+    final = [str(status) for status in FINAL_STATUSES]
+    marks = ", ".join("?" for _ in final)
+    cursor = connection.execute(
+        f"""UPDATE comments SET email = NULL, ip = NULL, user_agent = NULL, referrer = NULL,
+               purged_at = ?
+           WHERE purged_at IS NULL AND decided_at IS NOT NULL AND decided_at < ?
+               AND status IN ({marks})""",  # noqa: S608 - only placeholders
+        [utc_now(), decided_before, *final],
+    )
+    return cursor.rowcount
+
+
+def like_counts(connection: sqlite3.Connection) -> dict[str, tuple[str, int]]:
+    """Inbox likes per comment id: (post slug, number of readers who liked it)."""
+    rows = connection.execute(
+        "SELECT comment_id, MAX(post_slug) AS post_slug, COUNT(*) AS n FROM likes"
+        " GROUP BY comment_id"
+    ).fetchall()
+    return {row["comment_id"]: (row["post_slug"], row["n"]) for row in rows}
+
+
+def folded_like_state(connection: sqlite3.Connection, comment_id: str) -> sqlite3.Row | None:
+    """The comment's folded_likes row (count already in its file, and the file's own base)."""
+    return connection.execute(
+        "SELECT * FROM folded_likes WHERE comment_id = ?", (comment_id,)
+    ).fetchone()
+
+
+def record_like_base(
+    connection: sqlite3.Connection, comment_id: str, post_slug: str, base: int
+) -> None:
+    """Remember the file's own likes before inbox likes are first folded into it."""
+    connection.execute(
+        "INSERT OR IGNORE INTO folded_likes (comment_id, post_slug, count, base)"
+        " VALUES (?, ?, 0, ?)",
+        (comment_id, post_slug, base),
+    )
+
+
+def set_folded_count(connection: sqlite3.Connection, comment_id: str, count: int) -> None:
+    """Record that the comment's file now includes `count` inbox likes."""
+    connection.execute(
+        "UPDATE folded_likes SET count = ? WHERE comment_id = ?", (count, comment_id)
+    )
+
+
+def decision_log(connection: sqlite3.Connection, limit: int | None = None) -> list[sqlite3.Row]:
+    """The decision log, newest last (the last `limit` entries if given)."""
+    rows = connection.execute(
+        "SELECT d.*, c.post_slug, c.author FROM decisions AS d"
+        " LEFT JOIN comments AS c ON c.id = d.comment_id ORDER BY d.id DESC LIMIT ?",
+        (-1 if limit is None else limit,),
+    ).fetchall()
+    return rows[::-1]
