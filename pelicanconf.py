@@ -55,3 +55,9 @@ CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
 
 DELETE_OUTPUT_DIRECTORY = False
+
+# Theme: the addresses of the pages the *_SAVE_AS settings above write, for the navigation.
+INDEX_URL = ""
+ARCHIVES_URL = "archives/"
+CATEGORIES_URL = "categories/"
+TAGS_URL = "tags/"
