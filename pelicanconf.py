@@ -61,3 +61,15 @@ INDEX_URL = ""
 ARCHIVES_URL = "archives/"
 CATEGORIES_URL = "categories/"
 TAGS_URL = "tags/"
+
+# Comment intake (`invoke serve`, `invoke intake`; see moderation/intake_settings.py for
+# every key and its default). Relative paths start at this file's folder.
+COMMENT_INTAKE = {
+    "INBOX_PATH": "var/inbox.sqlite3",  # private, git-ignored; COMMENT_INTAKE_INBOX overrides
+    "ALLOWED_ORIGIN": None,  # the site's origin when the intake runs on another (CORS)
+    "MAX_BODY_BYTES": 64 * 1024,
+    "COMMENT_RATE_LIMIT": (5, 600),  # comments per address per 10 minutes
+    "LIKE_RATE_LIMIT": (60, 60),  # likes per address per minute
+    "LIKE_SALT_DAYS": 7,  # a reader's likes are recognised for this long, then forgotten
+    "SYNCHRONOUS": "FULL",  # with group commit: durable through power loss, and fast
+}

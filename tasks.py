@@ -79,3 +79,27 @@ def livereload(c, port=8000):
 def test(c, options=""):
     """Run the test suite: exactly what the README's test line runs."""
     c.run(f"{shlex.quote(sys.executable)} -m pytest {options}", pty=False)
+
+
+# --- Comment intake: the site and the intake on one port, or the intake alone ---
+
+
+@task
+def serve(c, port=8000):
+    """Build, then serve the site and the comment intake on http://127.0.0.1:PORT."""
+    from moderation.server import serve as run_server
+
+    build(c)
+    run_server(SETTINGS_FILE_BASE, int(port))
+
+
+@task
+def intake(c, port=8001, production=False):
+    """Serve only the comment intake on 127.0.0.1:PORT, for behind a reverse proxy.
+
+    --production reads publishconf.py instead of pelicanconf.py.
+    """
+    from moderation.server import serve as run_server
+
+    settings_file = SETTINGS_FILE_PUBLISH if production else SETTINGS_FILE_BASE
+    run_server(settings_file, int(port), intake_only=True)

@@ -1,0 +1,423 @@
+"""The comment intake: what a reader's browser talks to when she presses "Post Comment" or "Like".
+
+A Starlette (ASGI) app, served by uvicorn (see `moderation.server`):
+
+- POST /api/comments: a comment, form-encoded (answer: 303 to the post's
+  `#comment-pending`) or from JavaScript (JSON or fetch with Accept: application/json;
+  answer: 202 with the id and a private removal link).
+- GET /api/comments/receipt: once, after a form post, the private removal link (a
+  short-lived cookie carries it, so a page without JavaScript can get it).
+- GET /api/comments/<id>/remove?token=...: a confirmation page; POST the same URL (token in
+  the query, form or JSON) to queue the removal. The token is stored only as a hash.
+- POST /api/likes: one like per reader per comment; answers the new count.
+- GET /api/likes?post=<slug>: live like counts of a post's comments.
+
+Every refusal is a clear 4xx (see moderation.forms); an unexpected fault is logged and
+answered 503, never a 500 with a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from moderation import inbox, intake_pages
+from moderation.forms import (
+    JSON_TYPE,
+    MAX_FIELDS,
+    Refusal,
+    check_media_type,
+    first_values,
+    identifier,
+    media_type,
+    parse_json,
+    parse_urlencoded,
+    read_comment,
+    read_like,
+)
+from moderation.intake_settings import IntakeSettings
+from moderation.ratelimit import RateLimiter
+from moderation.targets import Post, Targets, TargetsUnavailableError
+from moderation.writer import InboxWriter
+
+log = logging.getLogger(__name__)
+
+RECEIPT_COOKIE = "comment_receipt"
+RECEIPT_PATH = "/api/comments/receipt"
+RECEIPT_SECONDS = 3600
+# Context fields come from the request, not the reader; keep their size bounded all the same.
+CONTEXT_MAX = 500
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def likes_label(count: int) -> str:
+    """The words under a comment, as the theme shows them ('' when nobody has liked it)."""
+    if count <= 0:
+        return ""
+    return f"Liked by {count} {'person' if count == 1 else 'people'}"
+
+
+def reader_hash(salt: str, address: str, user_agent: str) -> str:
+    """Recognises a reader's likes without keeping her address: forgotten when the salt is."""
+    return hashlib.sha256(f"{salt}\n{address}\n{user_agent}".encode()).hexdigest()
+
+
+def wants_json(request: Request) -> bool:
+    """JavaScript callers ask for JSON; a plain form post gets pages and redirects."""
+    return (
+        "application/json" in request.headers.get("accept", "")
+        or media_type(request.headers.get("content-type")) == JSON_TYPE
+    )
+
+
+class Intake:
+    """The intake's state: settings, targets, the inbox writer and the rate limiters."""
+
+    def __init__(self, settings: IntakeSettings) -> None:
+        self.settings = settings
+        self.targets = Targets(settings.comments_json)
+        self.writer = InboxWriter(
+            settings.inbox_path, synchronous=settings.synchronous, max_batch=settings.max_batch
+        )
+        self.comment_limits = limiter(settings.comment_rate_limit)
+        self.like_limits = limiter(settings.like_rate_limit)
+
+    def routes(self) -> list[Route]:
+        """The intake's routes, under /api, for its own app or the one-port site app."""
+        return [
+            Route("/api/comments", self.guarded(self.post_comment), methods=["POST"]),
+            Route(RECEIPT_PATH, self.guarded(self.receipt), methods=["GET"]),
+            Route(
+                "/api/comments/{comment_id}/remove",
+                self.guarded(self.confirm_removal),
+                methods=["GET"],
+            ),
+            Route(
+                "/api/comments/{comment_id}/remove",
+                self.guarded(self.post_removal),
+                methods=["POST"],
+            ),
+            Route("/api/likes", self.guarded(self.post_like), methods=["POST"]),
+            Route("/api/likes", self.guarded(self.get_likes), methods=["GET"]),
+        ]
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer."""
+        self.writer.close()
+
+    # --- the endpoints ---
+
+    async def post_comment(self, request: Request) -> Response:
+        form = read_comment(await self.read_fields(request))
+        post = self.target_post(request, form.post)
+        if not post.open:
+            raise Refusal(403, f"Comments on “{post.title}” are closed.", "post")
+        if form.replyto and form.replyto not in post.comments:
+            raise Refusal(
+                404,
+                "The comment you are replying to is not on this post (or not published yet).",
+                "replyto",
+            )
+        address = client_address(request)
+        check_rate(self.comment_limits, address, "comments")
+        token = secrets.token_urlsafe(24)
+        comment = inbox.NewComment(
+            post_slug=post.slug,
+            author=form.author,
+            email=form.email,
+            body=form.comment,
+            permalink=self.site_link(post.url),
+            parent_id=form.replyto,
+            website=form.website,
+            ip=address,
+            user_agent=request.headers.get("user-agent", "")[:CONTEXT_MAX],
+            referrer=request.headers.get("referer", "")[:CONTEXT_MAX] or None,
+            honeypot=form.honeypot,
+            removal_token_hash=inbox.hash_token(token),
+        )
+        comment_id = await self.writer.write(partial(inbox.insert_comment, comment=comment))
+        if self.comment_limits:
+            self.comment_limits.hit(address)
+        log.info("intake: comment %s received for %s", comment_id, post.slug)
+        removal_url = f"{api_origin(request)}/api/comments/{comment_id}/remove?token={token}"
+        if wants_json(request):
+            return JSONResponse(
+                {
+                    "id": comment_id,
+                    "status": "pending",
+                    "message": "Your comment is awaiting moderation.",
+                    "removal_url": removal_url,
+                },
+                status_code=202,
+            )
+        response = RedirectResponse(self.site_link(post.url) + "#comment-pending", status_code=303)
+        response.set_cookie(
+            RECEIPT_COOKIE,
+            f"{post.slug}:{comment_id}:{token}",
+            max_age=RECEIPT_SECONDS,
+            path=RECEIPT_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def receipt(self, request: Request) -> Response:
+        parts = request.cookies.get(RECEIPT_COOKIE, "").split(":")
+        if len(parts) != 3:
+            return HTMLResponse(intake_pages.no_receipt_page(), status_code=404)
+        slug, comment_id, token = parts
+        post = self.targets.post(slug)
+        removal_url = f"{api_origin(request)}/api/comments/{comment_id}/remove?token={token}"
+        response = HTMLResponse(
+            intake_pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
+            headers={"Cache-Control": "no-store"},
+        )
+        # Shown once: the link is hers to keep, not the browser's.
+        response.delete_cookie(RECEIPT_COOKIE, path=RECEIPT_PATH)
+        return response
+
+    async def confirm_removal(self, request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        if not token:
+            raise Refusal(400, "This removal link has no token; use the whole link.", "token")
+        return HTMLResponse(
+            intake_pages.confirm_removal_page(request.url.path, token),
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )
+
+    async def post_removal(self, request: Request) -> Response:
+        comment_id = request.path_params["comment_id"]
+        token = request.query_params.get("token", "")
+        if not token:
+            token = (await self.read_fields(request)).get("token", "")
+        if not token:
+            raise Refusal(422, "The removal request has no token.", "token")
+        outcome = await self.writer.write(
+            partial(inbox.request_removal, comment_id=comment_id, token=token)
+        )
+        if outcome is inbox.RemovalRequest.UNKNOWN:
+            raise Refusal(404, "There is no comment with that id in the inbox.")
+        if outcome is inbox.RemovalRequest.REFUSED:
+            raise Refusal(403, "This removal link does not belong to that comment.", "token")
+        log.info("intake: removal of %s requested (%s)", comment_id, outcome)
+        if wants_json(request):
+            return JSONResponse({"id": comment_id, "status": "removal-requested"}, status_code=202)
+        return HTMLResponse(intake_pages.removal_queued_page())
+
+    async def post_like(self, request: Request) -> Response:
+        like = read_like(await self.read_fields(request))
+        post = self.target_post(request, like.post)
+        if like.comment not in post.comments:
+            raise Refusal(404, "There is no such comment on this post.", "comment")
+        address = client_address(request)
+        check_rate(self.like_limits, address, "likes")
+        if self.like_limits:
+            self.like_limits.hit(address)
+        period = str(int(time.time() // (self.settings.like_salt_days * 86400)))
+        user_agent = request.headers.get("user-agent", "")
+
+        def record(connection: sqlite3.Connection) -> tuple[bool, int]:
+            salt = inbox.like_salt(connection, period)
+            added = inbox.add_like(
+                connection, like.comment, post.slug, reader_hash(salt, address, user_agent)
+            )
+            return added, inbox.unfolded_likes(connection, post.slug).get(like.comment, 0)
+
+        added, fresh = await self.writer.write(record)
+        count = post.likes.get(like.comment, 0) + fresh
+        if wants_json(request):
+            return JSONResponse(
+                {
+                    "post": post.slug,
+                    "comment": like.comment,
+                    "likes": count,
+                    "label": likes_label(count),
+                    "added": added,
+                }
+            )
+        return RedirectResponse(
+            self.site_link(post.url) + f"#comment-{like.comment}", status_code=303
+        )
+
+    async def get_likes(self, request: Request) -> Response:
+        post = self.target_post(request, identifier(request.query_params, "post", "post"))
+        return JSONResponse(
+            {"post": post.slug, "likes": await self.like_counts(post)},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    # --- shared steps ---
+
+    async def like_counts(self, post: Post) -> dict[str, int]:
+        """Live like counts of a post's comments: the published files' plus the inbox's new."""
+        fresh = await self.writer.read(partial(inbox.unfolded_likes, post_slug=post.slug))
+        return {
+            comment: post.likes.get(comment, 0) + fresh.get(comment, 0)
+            for comment in sorted(post.comments)
+        }
+
+    def target_post(self, request: Request, slug: str) -> Post:
+        post = self.targets.post(slug)
+        if post is None:
+            raise Refusal(404, f"There is no post {slug!r} on this blog.", "post")
+        request.state.post_url = self.site_link(post.url)
+        return post
+
+    def site_link(self, path: str) -> str:
+        """A link to a page of the site: absolute when the site lives elsewhere (SITEURL)."""
+        return f"{self.settings.site_url}{path}"
+
+    async def read_fields(self, request: Request) -> dict[str, str]:
+        """The request's form or JSON fields; refuses wrong types, oversized and broken bodies."""
+        kind = check_media_type(request.headers.get("content-type"))
+        body = await read_body(request, self.settings.max_body_bytes)
+        if kind == JSON_TYPE:
+            return parse_json(body)
+        if kind == "application/x-www-form-urlencoded":
+            return parse_urlencoded(body)
+        return await parse_multipart(request, body)
+
+    def guarded(self, handler: Handler) -> Handler:
+        """Turn refusals into clear answers and any unexpected fault into a logged 503."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Refusal as refusal:
+                return refusal_response(request, refusal)
+            except TargetsUnavailableError as error:
+                log.error("intake: %s", error)
+                return refusal_response(
+                    request,
+                    Refusal(
+                        503,
+                        "The blog is being updated; try again in a minute.",
+                        headers={"Retry-After": "60"},
+                    ),
+                )
+            except Exception:
+                log.exception("intake: unexpected fault on %s %s", request.method, request.url.path)
+                return refusal_response(
+                    request,
+                    Refusal(
+                        503,
+                        "Something went wrong on our side and nothing was saved; "
+                        "please try again in a minute.",
+                        headers={"Retry-After": "60"},
+                    ),
+                )
+
+        return endpoint
+
+
+def limiter(limit: tuple[int, int] | None) -> RateLimiter | None:
+    return RateLimiter(*limit) if limit else None
+
+
+def check_rate(limits: RateLimiter | None, address: str, what: str) -> None:
+    if limits is None:
+        return
+    wait = limits.retry_after(address)
+    if wait:
+        raise Refusal(
+            429,
+            f"Too many {what} from your address; please wait {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def client_address(request: Request) -> str:
+    """The reader's address (uvicorn has already applied trusted proxy headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def api_origin(request: Request) -> str:
+    """Where this intake is reached, for links back to it (removal links)."""
+    return str(request.base_url).rstrip("/")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_multipart(request: Request, body: bytes) -> dict[str, str]:
+    """Fields of a multipart body (what fetch sends for FormData); files are refused."""
+
+    async def replay() -> AsyncIterator[bytes]:
+        yield body
+
+    parser = MultiPartParser(request.headers, replay(), max_files=0, max_fields=MAX_FIELDS)
+    try:
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise Refusal(400, f"The form cannot be read: {error.message}") from error
+    return first_values(
+        [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+    )
+
+
+def refusal_response(request: Request, refusal: Refusal) -> Response:
+    """A refusal as JSON for scripts, or as a small page for a plain form post."""
+    if wants_json(request):
+        content: dict[str, Any] = {"error": refusal.message}
+        if refusal.field:
+            content["field"] = refusal.field
+        return JSONResponse(content, status_code=refusal.status, headers=refusal.headers)
+    return HTMLResponse(
+        intake_pages.error_page(refusal.message, getattr(request.state, "post_url", None)),
+        status_code=refusal.status,
+        headers=refusal.headers,
+    )
+
+
+def create_app(settings: IntakeSettings) -> Starlette:
+    """The intake alone (`invoke intake`): for production behind a reverse proxy."""
+    intake = Intake(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        intake.close()
+
+    middleware = []
+    if settings.allowed_origin:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=[settings.allowed_origin],
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", "Accept"],
+                max_age=3600,
+            )
+        )
+    app = Starlette(routes=intake.routes(), middleware=middleware, lifespan=lifespan)
+    app.state.intake = intake
+    return app
