@@ -1,0 +1,169 @@
+"""The author's review on a terminal: one held comment at a time, needs-care first.
+
+Each comment is shown with its post, the comment it answers, the reasons it was held and
+Akismet's verdict. One key (then Enter) decides: approve, spam, delete, edit in $EDITOR,
+skip, quit. A summary table closes the review.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from moderation import inbox
+from moderation.inbox import Status
+from moderation.publish import comment_path
+
+KEYS = {
+    "a": "approve",
+    "s": "spam",
+    "d": "delete",
+    "e": "edit",
+    "k": "skip",
+    "q": "quit",
+}
+DECISIONS = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}
+
+# Called when the author overrules Akismet: (comment, is_spam) -> a line to show.
+Correction = Callable[[sqlite3.Row, bool], str]
+
+
+@dataclass
+class ReviewResult:
+    """What the author decided, comment by comment, in the order she decided."""
+
+    decisions: list[tuple[sqlite3.Row, str]] = field(default_factory=list)
+    quit_early: bool = False
+
+
+def _parent_text(
+    connection: sqlite3.Connection, comments_dir: Path, comment: sqlite3.Row
+) -> str | None:
+    parent_id = comment["parent_id"]
+    if not parent_id:
+        return None
+    parent = inbox.get_comment(connection, parent_id)
+    if parent is not None:
+        return f"{parent['author']}: {parent['body']}"
+    path = comment_path(comments_dir, comment["post_slug"], parent_id)
+    if path.exists():
+        header, _, body = path.read_text(encoding="utf-8").partition("\n\n")
+        author = next(
+            (line[7:].strip() for line in header.splitlines() if line.startswith("author:")), "?"
+        )
+        return f"{author}: {body.strip()}"
+    return f"(comment {parent_id}, not found)"
+
+
+def show(
+    console: Console,
+    connection: sqlite3.Connection,
+    comment: sqlite3.Row,
+    posts: Mapping[str, Mapping[str, Any]],
+    comments_dir: Path,
+    position: str,
+) -> None:
+    """Print one comment with everything the author needs to decide on it."""
+    post = posts.get(comment["post_slug"], {})
+    title = post.get("title") or comment["post_slug"]
+    lines = Text()
+    if comment["needs_care"]:
+        lines.append("NEEDS CARE: read this one gently; it is never published by itself.\n", "bold")
+    lines.append(f"Post: {title}\n")
+    parent = _parent_text(connection, comments_dir, comment)
+    if parent:
+        lines.append(f"In reply to {parent[:300]}\n")
+    lines.append(f"From: {comment['author']}")
+    if comment["website"]:
+        lines.append(f"  <{comment['website']}>")
+    lines.append(f"  on {comment['created_at']}\n")
+    reasons = json.loads(comment["reasons"] or "[]")
+    lines.append("Held because: " + ("; ".join(reasons) or "nothing in particular") + "\n")
+    lines.append(f"Akismet: {comment['akismet_verdict'] or 'not asked'}\n\n")
+    lines.append(comment["body"])
+    console.print(Panel(lines, title=f"Comment {comment['id']} ({position})", expand=False))
+
+
+def edit_text(text: str) -> str:
+    """Let the author change `text` in $VISUAL or $EDITOR; returns what she saved."""
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
+        handle.write(text)
+        name = handle.name
+    try:
+        subprocess.run([*shlex.split(editor), name], check=True)
+        return Path(name).read_text(encoding="utf-8")
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def ask(console: Console) -> str:
+    """Ask for a key until the answer is one of KEYS; returns the action's name."""
+    prompt = "  ".join(f"[bold]{key}[/bold] {action}" for key, action in KEYS.items())
+    while True:
+        answer = console.input(f"{prompt} > ").strip().lower()[:1]
+        if answer in KEYS:
+            return KEYS[answer]
+        console.print("Please type one of: " + ", ".join(KEYS))
+
+
+def review(
+    console: Console,
+    connection: sqlite3.Connection,
+    comments: list[sqlite3.Row],
+    posts: Mapping[str, Mapping[str, Any]],
+    comments_dir: Path,
+    correct: Correction,
+) -> ReviewResult:
+    """Go through `comments` with the author; each decision is committed as it is made."""
+    result = ReviewResult()
+    for number, original in enumerate(comments, start=1):
+        comment = original
+        while True:
+            show(console, connection, comment, posts, comments_dir, f"{number} of {len(comments)}")
+            action = ask(console)
+            if action != "edit":
+                break
+            body = edit_text(comment["body"]).strip()
+            if body and body != comment["body"]:
+                with inbox.transaction(connection):
+                    inbox.set_body(connection, comment["id"], body, "author")
+                comment = inbox.get_comment(connection, comment["id"])
+        if action == "quit":
+            result.quit_early = True
+            break
+        result.decisions.append((comment, action))
+        if action == "skip":
+            continue
+        status = DECISIONS[action]
+        with inbox.transaction(connection):
+            inbox.decide(connection, comment["id"], status, "author", ["the author's review"])
+        verdict = comment["akismet_verdict"]
+        if status is Status.APPROVED and verdict in ("spam", "discard"):
+            console.print(correct(comment, False))
+        elif status is Status.SPAM and verdict == "ham":
+            console.print(correct(comment, True))
+    return result
+
+
+def summary_table(result: ReviewResult) -> Table:
+    """One row per comment the author looked at, with what she decided."""
+    table = Table(title="Review summary")
+    for column in ("comment", "post", "author", "decision"):
+        table.add_column(column)
+    for comment, action in result.decisions:
+        table.add_row(comment["id"], comment["post_slug"], comment["author"], action)
+    return table
