@@ -73,3 +73,18 @@ COMMENT_INTAKE = {
     "LIKE_SALT_DAYS": 7,  # a reader's likes are recognised for this long, then forgotten
     "SYNCHRONOUS": "FULL",  # with group commit: durable through power loss, and fast
 }
+
+# Moderation (`invoke moderate`; see moderation/moderate.py for the pipeline). Akismet's key
+# and blog URL come from PYTHON_AKISMET_API_KEY / PYTHON_AKISMET_BLOG_URL, and AKISMET_API_URL
+# points it at another host. Relative paths start at this file's folder.
+MODERATION = {
+    "MAX_LINKS": 2,  # more links than this: held for review
+    "HOLD_FIRST_COMMENT": False,  # hold a new email's first comment (WordPress's setting)
+    "HOLD_ALL": False,  # hold even what Akismet and the rules let through
+    "PURGE_AFTER_DAYS": 30,  # then email, IP and user agent are forgotten
+    "BLOCKLIST_PATH": "var/blocklist.txt",  # words, emails, address ranges; one a line
+    "AKISMET_CONCURRENCY": 32,  # comment-checks in flight at once
+    "AKISMET_RETRIES": 3,  # on network error, timeout or 5xx, with backoff
+    "AKISMET_BACKOFF": 0.5,  # seconds before the first retry; doubles each time
+    "AKISMET_TIMEOUT": 5.0,  # seconds; PYTHON_AKISMET_TIMEOUT overrides
+}

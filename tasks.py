@@ -103,3 +103,29 @@ def intake(c, port=8001, production=False):
 
     settings_file = SETTINGS_FILE_PUBLISH if production else SETTINGS_FILE_BASE
     run_server(settings_file, int(port), intake_only=True)
+
+
+# --- Moderation: rules, Akismet, review, publish, rebuild ---
+
+
+@task(
+    help={
+        "no-input": "no review: apply the automatic decisions, leave the rest held",
+        "dry-run": "show what would happen and write nothing",
+        "no-build": "do not rebuild the site afterwards",
+        "review-spam": "review the spam list as well as held comments",
+        "log": "print the decision log and stop",
+    }
+)
+def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False, log=False):
+    """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
+    from invoke import Exit
+
+    from moderation.moderate import EXIT_KEY_REFUSED, Options, run_project
+
+    options = Options(no_input=no_input, dry_run=dry_run, review_spam=review_spam, log=log)
+    code = run_project(PROJECT_ROOT, load_settings(), options)
+    if not (no_build or dry_run or log or code == EXIT_KEY_REFUSED):
+        build(c)
+    if code:
+        raise Exit(code=code)
