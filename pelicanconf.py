@@ -88,3 +88,13 @@ MODERATION = {
     "AKISMET_BACKOFF": 0.5,  # seconds before the first retry; doubles each time
     "AKISMET_TIMEOUT": 5.0,  # seconds; PYTHON_AKISMET_TIMEOUT overrides
 }
+
+# Threaded comments (plugins/threaded_comments): content/comments/<post-slug>/<id>.md.
+THREADED_COMMENTS = {
+    "PATH": "comments",
+    "MAX_DEPTH": 5,  # deeper replies show at this depth, "in reply to NAME"
+    "ORDER": "oldest",  # or "newest", within each level of a thread
+    "CLOSE_AFTER_DAYS": None,  # a number closes comments on older posts
+    "FORM_ACTION": "/api/comments",
+    "LIKES_ACTION": "/api/likes",
+}

@@ -1,0 +1,52 @@
+"""output/comments.json: which posts take comments and which comment ids exist.
+
+The intake checks a new comment's post and parent against it, and moderation reads the
+likes already published, so it is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .threads import flatten
+
+
+def comments_index(articles: list[Any]) -> dict[str, Any]:
+    """The comments.json document for articles that carry the plugin's attributes."""
+    posts = {}
+    for article in articles:
+        comments = flatten(article.comments)
+        modified = getattr(article, "modified", None) or article.date
+        posts[article.slug] = {
+            "url": f"/{article.url}",
+            "title": article.title,
+            "open": article.comments_open,
+            "modified": modified.isoformat(),
+            "comments": [comment.id for comment in comments],
+            "likes": {comment.id: comment.likes for comment in comments},
+        }
+    return {"posts": posts}
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so a reader sees the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        # mkstemp makes the file private; a web server must be able to read it.
+        Path(temporary).chmod(0o644)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_comments_index(path: Path, articles: list[Any]) -> None:
+    """Write comments.json for `articles` to `path`."""
+    write_atomically(path, json.dumps(comments_index(articles), indent=1, ensure_ascii=False))

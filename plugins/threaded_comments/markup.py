@@ -1,0 +1,137 @@
+"""The HTML of a thread and of the comment form, built once per post as one string.
+
+A thread of twenty comments through a Jinja macro costs more than the rest of a post's
+page; plain string building keeps a thousand-post site's build close to its cost without
+comments (see benchmarks/comments_build.py). The partial templates place these strings.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from html import escape
+from typing import Any
+
+from .reader import Comment
+
+AKISMET_PRIVACY_URL = "https://akismet.com/privacy/"
+
+
+def likes_text(likes: int) -> str:
+    """WordPress's wording: nothing at 0, "Liked by 1 person", "Liked by N people"."""
+    if likes <= 0:
+        return ""
+    return "Liked by 1 person" if likes == 1 else f"Liked by {likes} people"
+
+
+def comment_form(post: str, action: str, replyto: Comment | None = None, suffix: str = "") -> str:
+    """The comment form's fields; `replyto` makes it the no-JavaScript reply to that comment.
+
+    `suffix` keeps element ids unique when several forms share a page.
+    """
+    form_id = ' id="commentform"' if replyto is None else ""
+    parent = "" if replyto is None else escape(replyto.id)
+    replying = (
+        ""
+        if replyto is None
+        else f'<p class="comment-replying-to">Replying to {escape(replyto.author)}'
+        f' (<a href="#comment-{parent}">their comment</a>).</p>'
+    )
+    return (
+        f'<form{form_id} class="comment-form" method="post" action="{escape(action)}">'
+        f"{replying}"
+        '<p class="comment-notes">Comments are moderated: yours appears here once the author'
+        " has read it. Your email address is never published. Fields marked (required) must"
+        " be filled in.</p>"
+        f'<p class="comment-form-author"><label for="author{suffix}">Name (required)</label> '
+        f'<input id="author{suffix}" name="author" type="text" required autocomplete="name"></p>'
+        f'<p class="comment-form-email"><label for="email{suffix}">Email (required, never'
+        f' published)</label> <input id="email{suffix}" name="email" type="email" required'
+        ' autocomplete="email"></p>'
+        f'<p class="comment-form-url"><label for="website{suffix}">Website</label> '
+        f'<input id="website{suffix}" name="website" type="url" autocomplete="url"></p>'
+        f'<p class="comment-form-comment"><label for="comment{suffix}">Comment (required)'
+        f'</label> <textarea id="comment{suffix}" name="comment" rows="6" required></textarea>'
+        "</p>"
+        # A trap for robots: people never see or reach it, so anything in it marks spam.
+        f'<p class="comment-form-subject" aria-hidden="true"><label for="subject{suffix}">'
+        f'Leave this field empty</label> <input id="subject{suffix}" name="subject" type="text"'
+        ' tabindex="-1" autocomplete="off"></p>'
+        '<p class="comment-privacy">Comments are checked for spam by Akismet; see '
+        f'<a href="{AKISMET_PRIVACY_URL}">Akismet\'s privacy notice</a> for what it does with'
+        " them.</p>"
+        f'<input type="hidden" name="post" value="{escape(post)}">'
+        f'<input type="hidden" name="replyto" value="{parent}">'
+        '<p class="form-submit"><button type="submit">Post Comment</button></p>'
+        "</form>"
+    )
+
+
+def _comment_html(
+    comment: Comment, out: list[str], post: str, options: dict[str, Any], timezone: tzinfo
+) -> None:
+    cid = escape(comment.id)
+    author = escape(comment.author)
+    if comment.website:
+        name = (
+            f'<a class="comment-author-name url" href="{escape(comment.website)}"'
+            f' rel="nofollow ugc noopener">{author}</a>'
+        )
+    else:
+        name = f'<span class="comment-author-name">{author}</span>'
+    badge = ' <span class="comment-author-badge">Author</span>' if comment.is_author else ""
+    when = comment.date.astimezone(timezone)
+    classes = "comment by-author" if comment.is_author else "comment"
+    out.append(
+        f'<li class="comment-thread depth-{comment.depth}">'
+        f'<article class="{classes}" id="comment-{cid}" data-comment-id="{cid}">'
+        f'<footer class="comment-meta"><p class="comment-author">{name}{badge}</p>'
+        f'<p class="comment-date"><a class="comment-permalink" href="#comment-{cid}">'
+        f'<time datetime="{when.isoformat()}">{when.strftime(options["DATE_FORMAT"])}</time>'
+        "</a></p>"
+    )
+    if comment.in_reply_to is not None:
+        out.append(
+            f'<p class="comment-in-reply-to">in reply to <a href="#comment-'
+            f'{escape(comment.replyto or "")}">{escape(comment.in_reply_to)}</a></p>'
+        )
+    out.append(
+        f'</footer><div class="comment-content">{comment.content}</div>'
+        f'<p class="comment-likes" data-comment-id="{cid}">{likes_text(comment.likes)}</p>'
+    )
+    if options["open"]:
+        out.append(
+            f'<div class="comment-actions"><form class="like-form" method="post"'
+            f' action="{escape(options["LIKES_ACTION"])}">'
+            f'<input type="hidden" name="post" value="{escape(post)}">'
+            f'<input type="hidden" name="comment" value="{cid}">'
+            '<button type="submit">Like</button></form> '
+            f'<a class="comment-reply-link" href="?replyto={cid}#reply-{cid}"'
+            f' data-replyto="{cid}" aria-label="Reply to {author}">Reply</a></div>'
+            # Without JavaScript the Reply link lands here; CSS shows it as the :target.
+            f'<div class="comment-reply-form" id="reply-{cid}">'
+            f'<h3 class="comment-reply-title">Reply to {author}</h3>'
+            f"{comment_form(post, options['FORM_ACTION'], comment, f'-{cid}')}</div>"
+        )
+    out.append("</article>")
+    if comment.replies:
+        out.append('<ol class="children">')
+        for reply in comment.replies:
+            _comment_html(reply, out, post, options, timezone)
+        out.append("</ol>")
+    out.append("</li>")
+
+
+def thread_html(
+    top_level: list[Comment], post: str, options: dict[str, Any], timezone: tzinfo
+) -> str:
+    """The whole discussion of a post as an <ol class="comment-list">, or "" if none.
+
+    `options` holds the plugin settings plus "open" (whether the post takes comments).
+    """
+    if not top_level:
+        return ""
+    out = ['<ol class="comment-list">']
+    for comment in top_level:
+        _comment_html(comment, out, post, options, timezone)
+    out.append("</ol>")
+    return "".join(out)

@@ -1,0 +1,147 @@
+"""Reading content/comments/<post-slug>/<comment-id>.md into Comment records, checked.
+
+The layout is pelican-comment-system's: Pelican-style `key: value` lines, a blank line,
+then the Markdown body. Its `replyto: c003.md` spelling and `email:` lines are accepted;
+the email is dropped here so it cannot reach a page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from pelican.utils import get_date
+
+COMMENT_EXTENSIONS = (".md", ".markdown")
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_KEY_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:\s?(.*)")
+
+
+class CommentFileError(ValueError):
+    """A comment file that cannot be published as it is; the message names the file."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+
+
+@dataclass(slots=True)
+class Comment:
+    """One published comment, and (once threaded) its place in the discussion."""
+
+    id: str
+    post: str
+    author: str
+    date: datetime
+    body: str
+    replyto: str | None = None
+    website: str | None = None
+    likes: int = 0
+    author_role: str | None = None
+    source_path: str = ""
+    # Filled in after reading: the safe HTML of the body, and the thread position.
+    content: str = ""
+    depth: int = 1
+    in_reply_to: str | None = None
+    replies: list[Comment] = field(default_factory=list)
+
+    @property
+    def is_author(self) -> bool:
+        """Whether the blog's author wrote it (shown with an "Author" badge)."""
+        return self.author_role == "author"
+
+
+def comment_id_from_name(name: str) -> str | None:
+    """The id a comment file name stands for, or None if the name is not a comment file."""
+    for extension in COMMENT_EXTENSIONS:
+        if name.endswith(extension):
+            return name[: -len(extension)]
+    return None
+
+
+def _split_header(path: Path, text: str) -> tuple[dict[str, str], str]:
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").lstrip("\n")
+    header, _, body = text.partition("\n\n")
+    metadata: dict[str, str] = {}
+    last_key = None
+    for number, line in enumerate(header.split("\n"), start=1):
+        if line[:1] in (" ", "\t") and last_key is not None:
+            # An indented line continues the value above, as in Pelican's Markdown reader.
+            metadata[last_key] += " " + line.strip()
+            continue
+        match = _KEY_LINE.fullmatch(line)
+        if match is None:
+            raise CommentFileError(path, f"line {number} is not 'key: value': {line[:60]!r}")
+        last_key = match.group(1).lower()
+        if last_key in metadata:
+            raise CommentFileError(path, f"'{last_key}' is given twice")
+        metadata[last_key] = match.group(2).strip()
+    return metadata, body.strip("\n")
+
+
+def _parse_date(path: Path, value: str, timezone: tzinfo) -> datetime:
+    try:
+        date = datetime.fromisoformat(value)
+    except ValueError:
+        # Pelican's own parser takes the looser spellings older plugins wrote.
+        try:
+            date = get_date(value)
+        except (ValueError, OverflowError) as error:
+            raise CommentFileError(path, f"bad date {value!r}") from error
+    # A date without an offset is in the site's TIMEZONE, as Pelican reads post dates.
+    return date if date.tzinfo else date.replace(tzinfo=timezone)
+
+
+def read_comment(path: Path, post: str, timezone: tzinfo) -> Comment:
+    """Parse and check one comment file; raise CommentFileError naming it if it is wrong."""
+    comment_id = comment_id_from_name(path.name)
+    if comment_id is None or not _ID_PATTERN.fullmatch(comment_id):
+        raise CommentFileError(
+            path, "the file name (the comment id) may hold only letters, digits, '.', '_', '-'"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise CommentFileError(path, "is not UTF-8 text") from error
+    metadata, body = _split_header(path, text)
+
+    author = metadata.get("author", "")
+    if not author:
+        raise CommentFileError(path, "missing 'author'")
+    if not metadata.get("date"):
+        raise CommentFileError(path, "missing 'date'")
+    date = _parse_date(path, metadata["date"], timezone)
+    if not body.strip():
+        raise CommentFileError(path, "missing body (the text after the blank line)")
+
+    replyto = metadata.get("replyto") or None
+    if replyto is not None:
+        # pelican-comment-system names the parent by its file name.
+        replyto = comment_id_from_name(replyto) or replyto
+
+    website = metadata.get("website") or None
+    if website is not None and not re.match(r"https?://[^\s\"'<>]+$", website, re.IGNORECASE):
+        raise CommentFileError(path, f"website must be an http or https URL, not {website!r}")
+
+    likes_text = metadata.get("likes", "0") or "0"
+    if not likes_text.isdigit():
+        raise CommentFileError(path, f"likes must be a whole number >= 0, not {likes_text!r}")
+
+    author_role = metadata.get("author_role") or None
+    if author_role not in (None, "author"):
+        raise CommentFileError(path, f"author_role may only be 'author', not {author_role!r}")
+
+    return Comment(
+        id=comment_id,
+        post=post,
+        author=author,
+        date=date,
+        body=body,
+        replyto=replyto,
+        website=website,
+        likes=int(likes_text),
+        author_role=author_role,
+        source_path=str(path),
+    )
