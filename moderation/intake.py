@@ -124,8 +124,10 @@ class Intake:
     # --- the endpoints ---
 
     async def post_comment(self, request: Request) -> Response:
-        form = read_comment(await self.read_fields(request))
-        post = self.target_post(request, form.post)
+        fields = await self.read_fields(request)
+        # The post first: a refused form's page can then link back to it.
+        post = self.target_post(request, identifier(fields, "post", "post"))
+        form = read_comment(fields)
         if not post.open:
             raise Refusal(403, f"Comments on “{post.title}” are closed.", "post")
         if form.replyto and form.replyto not in post.comments:

@@ -1,0 +1,118 @@
+"""Helpers for the intake tests: a small comments.json, and real uvicorn servers on free ports."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+
+from moderation.intake import create_app
+from moderation.intake_settings import IntakeSettings
+
+OPEN_POST = "texting-my-therapist"
+OPEN_URL = "/2016/03/texting-my-therapist/"
+CLOSED_POST = "an-old-closed-post"
+
+TARGETS = {
+    "posts": {
+        OPEN_POST: {
+            "url": OPEN_URL,
+            "title": "Texting my therapist",
+            "open": True,
+            "modified": "2016-03-14T09:00:00+00:00",
+            "comments": ["c001", "c002"],
+            "likes": {"c001": 2},
+        },
+        CLOSED_POST: {
+            "url": "/2015/01/an-old-closed-post/",
+            "title": "An old closed post",
+            "open": False,
+            "modified": "2015-01-05T09:00:00+00:00",
+            "comments": ["c100"],
+            "likes": {},
+        },
+    }
+}
+
+
+def valid_comment(**changes: str) -> dict[str, str]:
+    """A comment form that the intake accepts, with `changes` applied."""
+    fields = {
+        "post": OPEN_POST,
+        "replyto": "",
+        "author": "Wren",
+        "email": "wren@example.org",
+        "website": "",
+        "comment": "I read this on the bus and had to put my phone down for a while.",
+        "subject": "",
+    }
+    fields.update(changes)
+    return fields
+
+
+def write_targets(output: Path, targets: dict = TARGETS) -> Path:
+    """Write a comments.json into `output`; returns its path."""
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / "comments.json"
+    path.write_text(json.dumps(targets), encoding="utf-8")
+    return path
+
+
+def intake_settings_for(folder: Path, **changes: object) -> IntakeSettings:
+    """Settings for an intake whose inbox and comments.json live in `folder`."""
+    options: dict = {
+        "inbox_path": folder / "var" / "inbox.sqlite3",
+        "comments_json": write_targets(folder / "output"),
+    }
+    options.update(changes)
+    return IntakeSettings(**options)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 60, alive: object = None) -> None:
+    """Wait until something listens on 127.0.0.1:`port` (`alive()` False aborts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(alive) and not alive():
+            raise RuntimeError("the server exited before it listened")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+@contextmanager
+def running(app: Starlette) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on a free loopback port, in a thread; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for_port(port, alive=thread.is_alive)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@contextmanager
+def running_intake(folder: Path, **changes: object) -> Iterator[str]:
+    """An intake alone, its inbox and targets in `folder`; yields its URL."""
+    with running(create_app(intake_settings_for(folder, **changes))) as url:
+        yield url
