@@ -1,0 +1,101 @@
+"""Move an importer's files into content/ without ever clobbering the author's own edits.
+
+A manifest in the content folder (`.wordpress-import.json`: relative path -> SHA-256 of what
+the importer last wrote; no private data) tells an untouched imported file, which a rerun
+may refresh, from one the author has since edited or deleted, which is kept as it is unless
+`force` is given. Everything is staged in a temporary folder first and moved in at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+MANIFEST_NAME = ".wordpress-import.json"
+
+
+@dataclass
+class WriteReport:
+    """What happened to each planned file (paths relative to the content folder)."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept_edited: list[str] = field(default_factory=list)  # the author changed it since
+    kept_deleted: list[str] = field(default_factory=list)  # the author deleted it since
+
+
+def digest(text: str) -> str:
+    """The manifest's fingerprint of a file's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_manifest(content_dir: Path) -> dict[str, str]:
+    """The paths and hashes the importer wrote last time (empty before the first run)."""
+    path = content_dir / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        message = f"{path}: the import manifest is damaged ({error}); fix or remove it"
+        raise ValueError(message) from None
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: the import manifest is damaged (not a JSON object)")
+    return {str(k): str(v) for k, v in manifest.items()}
+
+
+def _checked(relative: str) -> PurePosixPath:
+    path = PurePosixPath(relative)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise ValueError(f"refusing to write outside the content folder: {relative!r}")
+    return path
+
+
+def write_files(content_dir: Path, files: dict[str, str], *, force: bool = False) -> WriteReport:
+    """Write `files` (relative path -> text) under `content_dir`, as the module doc says."""
+    content_dir.mkdir(parents=True, exist_ok=True)
+    manifest = load_manifest(content_dir)
+    report = WriteReport()
+    to_write: dict[PurePosixPath, str] = {}
+    for relative, text in sorted(files.items()):
+        path = _checked(relative)
+        target = content_dir / path
+        new_hash = digest(text)
+        if target.exists():
+            current = digest(target.read_text(encoding="utf-8", errors="surrogateescape"))
+            if current == new_hash:
+                report.unchanged.append(relative)
+                manifest[relative] = new_hash
+            elif force or manifest.get(relative) == current:
+                report.updated.append(relative)
+                to_write[path] = text
+            else:
+                report.kept_edited.append(relative)
+        elif relative in manifest and not force:
+            report.kept_deleted.append(relative)
+        else:
+            report.created.append(relative)
+            to_write[path] = text
+
+    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=content_dir))
+    try:
+        for path, text in to_write.items():
+            staged = staging / path
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_text(text, encoding="utf-8", newline="\n")
+        for path, text in to_write.items():
+            target = content_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (staging / path).replace(target)
+            manifest[str(path)] = digest(text)
+        manifest_text = json.dumps(dict(sorted(manifest.items())), indent=1) + "\n"
+        (staging / MANIFEST_NAME).write_text(manifest_text, encoding="utf-8")
+        (staging / MANIFEST_NAME).replace(content_dir / MANIFEST_NAME)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return report

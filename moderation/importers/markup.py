@@ -1,0 +1,190 @@
+"""WordPress's stored HTML, made into clean Markdown.
+
+WordPress keeps post and comment text the way its editor saved it: paragraphs as bare
+blank lines (its `wpautop` adds the <p> tags only when it shows a page), shortcodes in
+square brackets, block-editor comments around everything. This module undoes all three,
+lets the caller rewrite links, then converts with markdownify.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from markdownify import MarkdownConverter
+
+# Elements WordPress's autop never wraps in a paragraph.
+BLOCK_TAGS = frozenset(
+    {
+        *("address", "article", "aside", "audio", "blockquote", "canvas", "caption", "colgroup"),
+        *("dd", "details", "div", "dl", "dt", "embed", "fieldset", "figcaption", "figure"),
+        *("footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr"),
+        *("iframe", "legend", "li", "main", "map", "math", "menu", "nav", "noscript", "object"),
+        *("ol", "p", "pre", "script", "section", "style", "summary", "table", "tbody", "td"),
+        *("tfoot", "th", "thead", "tr", "ul", "video"),
+    }
+)
+# Elements whose bare text is made into paragraphs, as autop does at the top level.
+PARAGRAPH_CONTAINERS = ("blockquote", "div", "section", "article", "aside", "header", "footer")
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_CAPTION = re.compile(r"\[(caption|wp_caption)\b[^\]]*\](.*?)\[/\1\]", re.DOTALL)
+_EMBED = re.compile(r"\[embed\b[^\]]*\]\s*(\S+?)\s*\[/embed\]", re.DOTALL)
+_MEDIA = re.compile(
+    r"\[(?:youtube|vimeo|soundcloud|audio|video)\b\s*(?:(?:src|url)=)?[\"']?(https?://[^\s\"'\]]+)"
+    r"[^\]]*\](?:\[/(?:audio|video)\])?"
+)
+_DROPPED = re.compile(r"\[(?:gallery|playlist|slideshow)\b[^\]]*\]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+# Text at a line start that Markdown would read as a heading or a list item.
+_LINE_START_MARKER = re.compile(r"^(\s*(?:#{1,6}|[-+]|\d{1,9}))([.)]?)(?=\s|$)", re.MULTILINE)
+
+
+def strip_shortcodes(text: str) -> str:
+    """Replace WordPress shortcodes with what they showed: captions keep their image and
+    words, embeds become links; galleries (lists of attachment ids) cannot be shown."""
+    text = _CAPTION.sub(r"\2", text)
+    text = _EMBED.sub(lambda m: _link_html(m.group(1)), text)
+    text = _MEDIA.sub(lambda m: _link_html(m.group(1)), text)
+    return _DROPPED.sub("", text)
+
+
+def _link_html(url: str) -> str:
+    escaped = html.escape(url)
+    return f'\n\n<p><a href="{escaped}">{escaped}</a></p>\n\n'
+
+
+def parse(fragment: str, *, shortcodes: bool = False) -> BeautifulSoup:
+    """Parse stored WordPress HTML (a post if `shortcodes`, else a comment) with autop applied."""
+    if shortcodes:
+        fragment = strip_shortcodes(fragment)
+    soup = BeautifulSoup(fragment.replace("\r\n", "\n").replace("\r", "\n"), "html.parser")
+    for remark in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        remark.extract()  # block-editor markers and <!--more-->
+    _autop(soup)
+    return soup
+
+
+def _autop(root: BeautifulSoup) -> None:
+    for container in [root, *root.find_all(PARAGRAPH_CONTAINERS)]:
+        run: list[Tag | NavigableString] = []
+        for child in list(container.children):
+            if isinstance(child, Tag) and child.name in BLOCK_TAGS:
+                _wrap_paragraphs(root, run)
+                run = []
+            else:
+                run.append(child)
+        _wrap_paragraphs(root, run)
+
+
+def _wrap_paragraphs(root: BeautifulSoup, run: list[Tag | NavigableString]) -> None:
+    """Turn a run of inline nodes into paragraphs: blank lines split, single newlines break."""
+    if not run or not any(
+        (isinstance(n, Tag) and n.name == "img") or n.get_text().strip() for n in run
+    ):
+        return
+    source = "".join(n.output_ready() if isinstance(n, NavigableString) else str(n) for n in run)
+    for piece in _BLANK_LINE.split(source.strip()):
+        paragraph = root.new_tag("p")
+        paragraph.extend(list(BeautifulSoup(piece.strip(), "html.parser").contents))
+        for text in paragraph.find_all(string=lambda s: "\n" in s):
+            if text.find_parent(("pre", "code")) is None:
+                _break_lines(root, text)
+        run[0].insert_before(paragraph)
+    for node in run:
+        node.extract()
+
+
+def _break_lines(root: BeautifulSoup, text: NavigableString) -> None:
+    lines = str(text).split("\n")
+    for number, line in enumerate(lines):
+        if number:
+            text.insert_before(root.new_tag("br"))
+        text.insert_before(NavigableString(line.strip(" \t") if number else line.rstrip(" \t")))
+    text.extract()
+
+
+def rewrite_links(soup: BeautifulSoup, resolve: Callable[[str], str | None]) -> None:
+    """Point every link for which `resolve` has a new address there; leave the rest."""
+    for anchor in soup.find_all("a", href=True):
+        new = resolve(anchor["href"])
+        if new is not None:
+            anchor["href"] = new
+
+
+def is_link_target(url: str) -> bool:
+    """True for addresses that may become links: http(s), mailto and site-relative paths."""
+    if not url.strip():
+        return False
+    parts = urlsplit(url.strip())
+    if parts.scheme:
+        return parts.scheme.lower() in LINK_SCHEMES
+    return not parts.netloc and not url.strip().startswith("//")
+
+
+class _Converter(MarkdownConverter):
+    """markdownify, made safe for text that goes back through a Markdown renderer."""
+
+    def escape(self, text: str, parent_tags: set[str]) -> str:
+        # Text stays text: no raw HTML, links or emphasis may appear from a reader's words.
+        text = html.escape(text, quote=False)
+        text = re.sub(r"([\\`*_\[\]])", r"\\\1", text)
+        return _LINE_START_MARKER.sub(_escape_marker, text)
+
+    def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        href = (el.get("href") or "").strip()
+        if not is_link_target(href):
+            return text
+        if el.find("img") is not None and not el.get_text(strip=True):
+            text = _image_label(el.find("img"))
+        el["href"] = _markdown_url(href)
+        return super().convert_a(el, text, parent_tags)
+
+    def convert_img(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        # Images stay where they were, as links: the new site loads nothing from the old host.
+        label = _image_label(el)
+        src = (el.get("src") or "").strip()
+        if "a" in parent_tags or not src or not is_link_target(src):
+            return label
+        return f"[{label}]({_markdown_url(src)})"
+
+    def convert_iframe(self, el: Tag, text: str, parent_tags: set[str]) -> str:
+        src = (el.get("src") or "").strip()
+        if not src or not is_link_target(src):
+            return ""
+        return f"\n\n[Embedded: {self.escape(src, parent_tags)}]({_markdown_url(src)})\n\n"
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    lead, punctuation = match.groups()
+    if punctuation:  # "1." or "1)": escaping the punctuation is what both Markdowns accept
+        return f"{lead}\\{punctuation}"
+    if lead.strip().isdigit():
+        return lead
+    stripped = lead.lstrip()
+    return f"{lead[: len(lead) - len(stripped)]}\\{stripped}"
+
+
+def _image_label(img: Tag) -> str:
+    alt = " ".join((img.get("alt") or "").split())
+    return f"Image: {html.escape(alt, quote=False)}" if alt else "Image"
+
+
+def _markdown_url(url: str) -> str:
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def to_markdown(soup: BeautifulSoup) -> str:
+    """The Markdown for a parsed (and possibly rewritten) fragment, ending in one newline."""
+    converted = _Converter(heading_style="atx", bullets="-")
+    markdown = converted.convert_soup(soup).strip()
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown)
+    return markdown + "\n" if markdown else ""
+
+
+def plain_text(soup: BeautifulSoup | Tag) -> str:
+    """The fragment's words on one line, for metadata such as a summary or a note."""
+    return " ".join(soup.get_text(" ").split())

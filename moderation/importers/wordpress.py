@@ -1,0 +1,451 @@
+"""`invoke import-wordpress FILE`: a WordPress export (WXR) made into content/.
+
+Posts become content/<slug>.md, pages content/pages/<slug>.md, and every approved comment
+content/comments/<post-slug>/wp-<comment id>.md in DESIGN.md's comment format, threaded as
+it was. Comment HTML goes through the same allow-list as new comments before it becomes
+Markdown. Emails and IP addresses are read only to decide things and are never written.
+Links to the old blog's posts point to the new site, and an opening "Note added <date>: …"
+paragraph that links a later post becomes the post's update-note metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from bs4 import BeautifulSoup, Tag
+from pelican.settings import DEFAULT_CONFIG
+from pelican.utils import slugify
+from threaded_comments.rendering import sanitize_html  # the allow-list new comments get
+
+from moderation.importers import markup, wxr
+from moderation.importers.files import WriteReport, write_files
+from moderation.importers.wxr import WXRError
+
+__all__ = ["Summary", "WXRError", "import_wordpress", "plan_import"]
+
+ARTICLE_URL = "{date:%Y}/{date:%m}/{slug}/"
+PAGE_URL = "{slug}/"
+COMMENTS_DIR = "comments"
+PAGES_DIR = "pages"
+# WordPress has no standard field for comment likes; plugins that count them use these keys.
+LIKE_META_KEYS = ("likes", "like_count", "_comment_like_count")
+
+# What WordPress's post statuses become: None is published, "draft" stays unpublished.
+POST_STATUSES: dict[str, str | None] = {
+    "publish": None,
+    "draft": "draft",
+    "pending": "draft",
+    "future": "draft",
+    "private": "draft",
+}
+SKIPPED_POST_STATUSES = {
+    "trash": "posts in WordPress's trash",
+    "auto-draft": "auto-drafts (WordPress's empty placeholders)",
+    "inherit": "revisions",
+}
+SKIPPED_POST_TYPES = {
+    "attachment": "attachments (images stay linked where they were)",
+    "nav_menu_item": "menu items",
+    "revision": "revisions",
+}
+SKIPPED_COMMENT_STATUSES = {
+    "spam": "spam comments",
+    "0": "pending comments (never approved)",
+    "trash": "trashed comments",
+    "post-trashed": "comments trashed with their post",
+}
+MENTION_TYPES = frozenset({"pingback", "trackback"})
+COMMENT_TYPES = frozenset({"", "comment"})
+
+_NOTE_OPENING = re.compile(
+    r"^(?:note added|added|update|updated)\s+(?:on\s+|in\s+)?(?P<when>[^:–—]{4,30}?)\s*[:–—]\s*"
+    r"(?P<rest>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_NOTE_DATE_FORMATS = ("%B %Y", "%b %Y", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%Y-%m-%d")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WEBSITE = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+_SLUG = re.compile(r"[\w-]+")
+
+
+@dataclass
+class Summary:
+    """What an import brought in, what it left out and why, and what it did to the files."""
+
+    source: str = ""
+    posts: int = 0
+    drafts: int = 0
+    pages: int = 0
+    comments: int = 0
+    posts_with_comments: int = 0
+    mentions: int = 0
+    update_notes: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+    files: WriteReport | None = None
+
+    def lines(self) -> list[str]:
+        """The summary as a person reads it at the end of the import."""
+        lines = [
+            f"Imported {self.source}:",
+            f"  posts: {self.posts} ({self.drafts} as drafts)",
+            f"  pages: {self.pages}",
+            f"  comments: {self.comments} on {self.posts_with_comments} posts",
+            f"  pingbacks and trackbacks kept as Mentions metadata: {self.mentions}",
+            f"  update notes recognised: {self.update_notes}",
+        ]
+        lines += [f"  note: {count} {what}" for what, count in sorted(self.notes.items())]
+        if self.skipped:
+            lines.append("Left out:")
+            lines += [f"  {count} {why}" for why, count in sorted(self.skipped.items())]
+        if self.files is not None:
+            report = self.files
+            lines.append(
+                f"Files: {len(report.created)} new, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged"
+            )
+            for path in report.kept_edited:
+                lines.append(f"  kept {path}: you changed it since the last import (--force)")
+            for path in report.kept_deleted:
+                lines.append(f"  not recreated {path}: you deleted it (--force brings it back)")
+        return lines
+
+
+@dataclass(frozen=True, eq=False)
+class _Entry:
+    """An item that becomes a post or page, with where it lives on the new site."""
+
+    item: wxr.Item
+    kind: str  # "article" or "page"
+    slug: str
+    status: str | None
+    path: str  # relative to content/
+    url: str  # site path, e.g. /2016/03/texting-my-therapist/
+
+
+def import_wordpress(
+    source: Path,
+    content_dir: Path,
+    *,
+    force: bool = False,
+    article_url: str = ARTICLE_URL,
+    page_url: str = PAGE_URL,
+) -> Summary:
+    """Import the WXR file `source` into `content_dir`; raise WXRError (writing nothing)
+    if the file is not a complete WordPress export."""
+    export = wxr.parse(source)
+    files, summary = plan_import(export, article_url=article_url, page_url=page_url)
+    summary.source = str(source)
+    summary.files = write_files(content_dir, files, force=force)
+    return summary
+
+
+def plan_import(
+    export: wxr.Export, *, article_url: str = ARTICLE_URL, page_url: str = PAGE_URL
+) -> tuple[dict[str, str], Summary]:
+    """The files an import writes (relative path -> text) and its summary, touching nothing."""
+    summary = Summary()
+    entries = _entries(export, summary, article_url, page_url)
+    links = _LinkIndex(export, [e for e in entries if e.status is None])
+    author_ids = {a.user_id for a in export.authors if a.user_id}
+    author_emails = {a.email.lower() for a in export.authors if a.email}
+    display_names = {a.login: a.display_name for a in export.authors}
+
+    files: dict[str, str] = {}
+    for entry in entries:
+        comments, mentions = _comments(entry, links, author_ids, author_emails, summary)
+        files[entry.path] = _post_text(entry, export, links, display_names, mentions, summary)
+        files.update(comments)
+        summary.posts_with_comments += bool(comments)
+    return files, summary
+
+
+def _entries(export: wxr.Export, summary: Summary, article_url: str, page_url: str) -> list[_Entry]:
+    entries: list[_Entry] = []
+    used: dict[str, set[str]] = {"article": set(), "page": set()}
+    for item in export.items:
+        if item.post_type in SKIPPED_POST_TYPES:
+            summary.skipped[SKIPPED_POST_TYPES[item.post_type]] += 1
+            continue
+        if item.post_type not in ("post", "page"):
+            summary.skipped[f"items of type {item.post_type!r}"] += 1
+            continue
+        if item.status not in POST_STATUSES:
+            summary.skipped[SKIPPED_POST_STATUSES.get(item.status, f"{item.status!r} items")] += 1
+            continue
+        status = POST_STATUSES[item.status]
+        if item.has_password:
+            # Published here it would be public; kept as a draft it loses nothing.
+            status = "draft"
+            summary.notes["password-protected posts imported as drafts"] += 1
+        elif item.status == "private":
+            summary.notes["private posts imported as drafts"] += 1
+        kind = "page" if item.post_type == "page" else "article"
+        slug = _unique(_slug(item), used[kind])
+        if kind == "page":
+            summary.pages += 1
+            path, url = f"{PAGES_DIR}/{slug}.md", _site_path(page_url, slug, item)
+        else:
+            summary.posts += 1
+            summary.drafts += status == "draft"
+            path, url = f"{slug}.md", _site_path(article_url, slug, item)
+        entries.append(_Entry(item, kind, slug, status, path, url))
+    return entries
+
+
+def _slug(item: wxr.Item) -> str:
+    name = item.post_name.strip().lower()
+    if _SLUG.fullmatch(name) and not name.startswith(("-", "_")):
+        return name
+    subs = DEFAULT_CONFIG["SLUG_REGEX_SUBSTITUTIONS"]
+    return slugify(name or item.title, regex_subs=subs) or f"post-{item.post_id}"
+
+
+def _unique(slug: str, used: set[str]) -> str:
+    candidate, number = slug, 1
+    while candidate in used:
+        number += 1
+        candidate = f"{slug}-{number}"
+    used.add(candidate)
+    return candidate
+
+
+def _site_path(pattern: str, slug: str, item: wxr.Item) -> str:
+    try:
+        return "/" + pattern.format(slug=slug, date=item.date or datetime(1970, 1, 1))
+    except (KeyError, IndexError) as error:
+        message = f"the URL pattern {pattern!r} uses {error}, which the importer cannot fill"
+        raise ValueError(message) from None
+
+
+class _LinkIndex:
+    """Finds which imported post an address on the old blog pointed to."""
+
+    def __init__(self, export: wxr.Export, published: list[_Entry]) -> None:
+        urls = [export.link, export.base_blog_url]
+        if urlsplit(export.base_site_url).hostname not in (None, "wordpress.com"):
+            urls.append(export.base_site_url)
+        self.hosts = {_host(url) for url in urls if _host(url)}
+        self.by_path: dict[str, _Entry] = {}
+        self.by_id: dict[int, _Entry] = {}
+        for entry in published:
+            self.by_id[entry.item.post_id] = entry
+            for url in (entry.item.link, entry.item.guid):
+                parts = urlsplit(url)
+                if not parts.query and _host(url) in self.hosts:
+                    self.by_path[_path_key(parts.path)] = entry
+
+    def find(self, href: str) -> tuple[_Entry, str] | None:
+        """The entry `href` points to and its fragment, or None if not one of ours."""
+        parts = urlsplit(href.strip())
+        if parts.scheme not in ("", "http", "https"):
+            return None
+        if parts.netloc and _host(href) not in self.hosts:
+            return None
+        if not parts.netloc and not parts.path.startswith("/"):
+            return None
+        query = parse_qs(parts.query)
+        for key in ("p", "page_id"):
+            if query.get(key, [""])[0].isdigit():
+                entry = self.by_id.get(int(query[key][0]))
+                break
+        else:
+            entry = self.by_path.get(_path_key(parts.path))
+        if entry is None:
+            return None
+        # WordPress's comment anchors are #comment-<id>; the new site's are #comment-wp-<id>.
+        fragment = re.sub(r"^comment-(\d+)$", r"comment-wp-\1", parts.fragment)
+        return entry, fragment
+
+    def site_url(self, href: str) -> str | None:
+        """`href` as a path on the new site (for comments), or None."""
+        found = self.find(href)
+        return None if found is None else _with_fragment(found[0].url, found[1])
+
+    def pelican_link(self, href: str) -> str | None:
+        """`href` as a Pelican {filename} link (for posts and pages), or None."""
+        found = self.find(href)
+        return None if found is None else _with_fragment(f"{{filename}}/{found[0].path}", found[1])
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url.strip()).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _path_key(path: str) -> str:
+    return unquote(path).rstrip("/").lower()
+
+
+def _with_fragment(url: str, fragment: str) -> str:
+    return f"{url}#{fragment}" if fragment else url
+
+
+def _post_text(
+    entry: _Entry,
+    export: wxr.Export,
+    links: _LinkIndex,
+    display_names: dict[str, str],
+    mentions: list[str],
+    summary: Summary,
+) -> str:
+    item = entry.item
+    body = markup.parse(item.content, shortcodes=True)
+    note = _update_note(body, entry, links) if entry.kind == "article" else {}
+    summary.update_notes += bool(note)
+    markup.rewrite_links(body, links.pelican_link)
+
+    metadata = {
+        "Title": _one_line(item.title) or f"Untitled {item.post_id}",
+        "Date": f"{item.date:%Y-%m-%d %H:%M}" if item.date else "",
+        "Slug": entry.slug,
+        "Author": display_names.get(item.creator, item.creator),
+    }
+    if entry.kind == "article":
+        # Pelican takes one category; any further WordPress categories become tags.
+        metadata["Category"] = item.categories[0] if item.categories else ""
+        metadata["Tags"] = ", ".join(dict.fromkeys([*item.categories[1:], *item.tags]))
+        if item.comment_status == "closed":
+            metadata["Comments"] = "closed"
+        metadata["Summary"] = markup.plain_text(markup.parse(item.excerpt))
+        metadata.update(note)
+        metadata["Mentions"] = ", ".join(mentions)
+    if entry.status:
+        metadata["Status"] = entry.status
+    header = "".join(f"{key}: {_one_line(value)}\n" for key, value in metadata.items() if value)
+    return f"{header}\n{markup.to_markdown(body)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _update_note(body: BeautifulSoup, entry: _Entry, links: _LinkIndex) -> dict[str, str]:
+    """The update-note metadata of a post that opens with a dated note linking a later post,
+    taking the note out of the body; {} (body untouched) if the opening is not one."""
+    opening = next((c for c in body.children if isinstance(c, Tag) or str(c).strip()), None)
+    if not isinstance(opening, Tag) or opening.name != "p":
+        return {}
+    match = _NOTE_OPENING.match(markup.plain_text(opening))
+    anchors = opening.find_all("a", href=True)
+    targets = {found[0] for a in anchors if (found := links.find(a["href"])) is not None}
+    if match is None or len(targets) != 1 or entry.item.date is None:
+        return {}
+    target = targets.pop()
+    if target.kind != "article" or target is entry or target.item.date is None:
+        return {}
+    added = _note_date(match["when"], entry.item.date.date(), target.item.date.date())
+    if added is None:
+        return {}
+    link_texts = [markup.plain_text(a) for a in anchors]
+    sentences = _SENTENCE_END.split(match["rest"].strip())
+    kept = [s for s in sentences if not any(t and t in s for t in link_texts)]
+    opening.extract()
+    return {
+        "Note_date": added.isoformat(),
+        "Note": " ".join(kept or sentences),
+        "Followup": target.slug,
+    }
+
+
+def _note_date(when: str, posted: date, followup: date) -> date | None:
+    """The note's date: as written; a bare month is the follow-up's day when it fell in it."""
+    for pattern in _NOTE_DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(when.strip(), pattern).date()
+        except ValueError:
+            continue
+        if "%d" not in pattern:
+            same_month = (followup.year, followup.month) == (parsed.year, parsed.month)
+            parsed = followup if same_month else max(parsed, posted)
+        return parsed if parsed >= posted else None
+    return None
+
+
+def _comments(
+    entry: _Entry,
+    links: _LinkIndex,
+    author_ids: set[int],
+    author_emails: set[str],
+    summary: Summary,
+) -> tuple[dict[str, str], list[str]]:
+    """The comment files of one post, and the addresses of its approved pingbacks."""
+    kept: dict[int, tuple[wxr.Comment, str]] = {}
+    mentions: list[str] = []
+    for comment in entry.item.comments:
+        if comment.approved in SKIPPED_COMMENT_STATUSES:
+            summary.skipped[SKIPPED_COMMENT_STATUSES[comment.approved]] += 1
+        elif comment.approved != "1":
+            summary.skipped[f"comments with status {comment.approved!r}"] += 1
+        elif comment.comment_type in MENTION_TYPES:
+            if entry.kind == "article" and _website(comment.author_url):
+                mentions.append(comment.author_url)
+                summary.mentions += 1
+            else:
+                summary.skipped["pingbacks and trackbacks with nowhere to show them"] += 1
+        elif comment.comment_type not in COMMENT_TYPES:
+            summary.skipped[f"comments of type {comment.comment_type!r}"] += 1
+        elif entry.kind != "article":
+            summary.skipped["comments on pages (the new site takes comments on posts)"] += 1
+        else:
+            soup = BeautifulSoup(sanitize_html(str(markup.parse(comment.content))), "html.parser")
+            markup.rewrite_links(soup, links.site_url)
+            body = markup.to_markdown(soup)
+            if body:
+                kept[comment.comment_id] = (comment, body)
+            else:
+                summary.skipped["comments with nothing left after sanitising"] += 1
+
+    parents = {c.comment_id: c.parent_id for c in entry.item.comments}
+    files: dict[str, str] = {}
+    for comment_id, (comment, body) in kept.items():
+        parent = _kept_ancestor(comment.parent_id, kept, parents)
+        if parent != comment.parent_id:
+            summary.notes["replies moved up: the comment they answered was left out"] += 1
+        is_author = comment.user_id in author_ids or comment.author_email.lower() in author_emails
+        metadata = {
+            "author": _one_line(comment.author) or "Anonymous",
+            "date": _comment_date(comment),
+            "replyto": f"wp-{parent}" if parent else "",
+            "website": comment.author_url if _website(comment.author_url) else "",
+            "likes": _likes(comment),
+            "author_role": "author" if is_author else "",
+        }
+        if comment.author_url and not metadata["website"]:
+            summary.notes["commenter websites dropped (not http or https)"] += 1
+        header = "".join(f"{key}: {value}\n" for key, value in metadata.items() if value)
+        files[f"{COMMENTS_DIR}/{entry.slug}/wp-{comment_id}.md"] = f"{header}\n{body}"
+        summary.comments += 1
+    return files, mentions
+
+
+def _kept_ancestor(parent: int, kept: dict[int, object], parents: dict[int, int]) -> int:
+    seen: set[int] = set()
+    while parent and parent not in kept and parent not in seen:
+        seen.add(parent)
+        parent = parents.get(parent, 0)
+    return parent if parent in kept else 0
+
+
+def _website(url: str) -> bool:
+    return bool(_WEBSITE.fullmatch(url)) and bool(urlsplit(url).hostname)
+
+
+def _comment_date(comment: wxr.Comment) -> str:
+    if comment.date_gmt is not None:
+        return comment.date_gmt.isoformat() + "+00:00"
+    # Without WordPress's UTC copy the local time is all there is; the site's zone reads it.
+    return comment.date_local.isoformat() if comment.date_local else "1970-01-01T00:00:00+00:00"
+
+
+def _likes(comment: wxr.Comment) -> str:
+    for key in LIKE_META_KEYS:
+        value = comment.meta.get(key, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return str(int(value))
+    return ""
