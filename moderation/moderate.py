@@ -350,8 +350,9 @@ def _run(
         if verdicts:
             console.print(verdict_table(verdicts, "Would decide (dry run: nothing written)"))
         report = publish.publish(connection, paths.comments_dir, dry_run=True)
+        approving = sum(verdict.status is Status.APPROVED for verdict in verdicts.values())
         console.print(
-            f"Would publish {len(report.published)}, remove {len(report.removed)}, "
+            f"Would publish {len(report.published) + approving}, remove {len(report.removed)}, "
             f"update likes on {len(report.likes_folded)}."
         )
         return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK

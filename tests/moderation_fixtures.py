@@ -1,0 +1,87 @@
+"""Helpers shared by the moderation tests: a tmp project, pending comments, one pipeline run."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+from rich.console import Console
+
+from moderation import inbox
+from moderation.moderate import ModerationSettings, Options, Paths, run
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+POST = "texting-my-therapist"
+POST_URL = "/2016/03/texting-my-therapist/"
+POST_MODIFIED = "2017-10-09T00:00:00+00:00"
+# Tests retry quickly: the behaviour is the same, the waits are not.
+FAST = ModerationSettings(akismet_retries=2, akismet_backoff=0.01, akismet_timeout=2.0)
+PRIVATE = ("reader@example.org", "198.51.100.7", "Mozilla/5.0 (TestBrowser 1.0)")
+
+
+def make_project(root: Path) -> Paths:
+    """A project folder with the real pelicanconf.py and a built site's comments.json."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT_ROOT / "pelicanconf.py", root / "pelicanconf.py")
+    posts = {
+        POST: {
+            "url": POST_URL,
+            "title": "Texting my therapist",
+            "open": True,
+            "modified": POST_MODIFIED,
+            "comments": [],
+            "likes": {},
+        }
+    }
+    (root / "output").mkdir(exist_ok=True)
+    (root / "output" / "comments.json").write_text(json.dumps({"posts": posts}))
+    return Paths(
+        inbox=root / "var" / "inbox.sqlite3",
+        comments_dir=root / "content" / "comments",
+        comments_json=root / "output" / "comments.json",
+        blocklist=root / "var" / "blocklist.txt",
+    )
+
+
+def add_pending(connection: sqlite3.Connection, body: str, **fields: object) -> str:
+    """A pending comment as the intake stores it, with a reader's private details."""
+    email, ip, user_agent = PRIVATE
+    values: dict = {
+        "post_slug": POST,
+        "author": "Juniper",
+        "email": email,
+        "body": body,
+        "permalink": POST_URL,
+        "ip": ip,
+        "user_agent": user_agent,
+        "referrer": f"http://127.0.0.1:8000{POST_URL}",
+    }
+    values.update(fields)
+    return inbox.add_comment(connection, inbox.NewComment(**values))
+
+
+def status_of(connection: sqlite3.Connection, comment_id: str) -> str:
+    return inbox.get_comment(connection, comment_id)["status"]
+
+
+def run_pipeline(
+    paths: Paths, settings: ModerationSettings = FAST, **options: bool
+) -> tuple[int, str]:
+    """One non-interactive run of the pipeline; returns its exit status and what it printed."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, color_system=None)
+    code = run(paths, settings, Options(**options), console, interactive=False)
+    return code, buffer.getvalue()
+
+
+def files_containing(folder: Path, needles: tuple[str, ...]) -> list[str]:
+    """Every file under `folder` that contains one of `needles` (as bytes, so nothing hides)."""
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            found += [f"{path}: {needle}" for needle in needles if needle.encode() in data]
+    return found

@@ -1,0 +1,220 @@
+"""The whole `invoke moderate` pipeline (without the rebuild) against the Akismet stand-in."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from akismet_standin import AkismetStandIn
+from moderation_fixtures import (
+    FAST,
+    POST,
+    PRIVATE,
+    add_pending,
+    files_containing,
+    make_project,
+    run_pipeline,
+    status_of,
+)
+
+from moderation import inbox
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture
+def connection(paths):
+    connection = inbox.connect(paths.inbox)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def standin(monkeypatch):
+    with AkismetStandIn() as server:
+        for name, value in server.environment().items():
+            monkeypatch.setenv(name, value)
+        yield server
+
+
+@pytest.fixture
+def no_akismet(monkeypatch):
+    for name in ("PYTHON_AKISMET_API_KEY", "PYTHON_AKISMET_BLOG_URL", "AKISMET_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def published(paths) -> dict[str, str]:
+    return {p.stem: p.read_text() for p in paths.comments_dir.glob("*/*.md")}
+
+
+def test_each_verdict_lands_where_it_should(paths, connection, standin):
+    ham = add_pending(connection, "This made me feel less alone with the texting question.")
+    reply = add_pending(connection, "Same here, for what it's worth.", parent_id=ham, author="Ash")
+    spam = add_pending(connection, "great post", author="akismet-guaranteed-spam")
+    blatant = add_pending(connection, "[blatant] buy", author="akismet-guaranteed-spam")
+    care = add_pending(connection, "Reading this, I have been thinking about suicide again.")
+    trap = add_pending(connection, "hello", honeypot=True)
+
+    code, output = run_pipeline(paths, no_input=True)
+
+    assert code == 0, output
+    assert {cid: status_of(connection, cid) for cid in (ham, reply, spam, blatant, care, trap)} == {
+        ham: "approved",
+        reply: "approved",
+        spam: "spam",
+        blatant: "discarded",
+        care: "held",
+        trap: "spam",
+    }
+    assert inbox.get_comment(connection, care)["needs_care"] == 1
+    files = published(paths)
+    assert set(files) == {ham, reply}
+    assert f"replyto: {ham}" in files[reply]
+    assert files[ham].startswith("author: Juniper\ndate: ")
+    assert files[ham].endswith("\n\nThis made me feel less alone with the texting question.\n")
+    assert files_containing(paths.comments_dir, PRIVATE) == []
+    # The honeypot decided that one locally: Akismet was never asked about it.
+    asked = {r.form["comment_content"] for r in standin.calls("comment-check")}
+    assert "hello" not in asked and len(asked) == 5
+    assert "NEEDS CARE" in output
+
+
+def test_without_a_key_local_rules_run_and_the_rest_is_held(paths, connection, no_akismet):
+    kind = add_pending(connection, "Thank you for this.")
+    trap = add_pending(connection, "hello", honeypot=True)
+
+    code, output = run_pipeline(paths, no_input=True)
+
+    assert code == 0
+    assert "Akismet is not configured" in output
+    assert status_of(connection, kind) == "held"
+    assert status_of(connection, trap) == "spam"
+    assert "Akismet is not configured" in json.loads(inbox.get_comment(connection, kind)["reasons"])
+    assert published(paths) == {}
+
+
+def test_an_invalid_key_stops_before_changing_anything(paths, connection, standin, monkeypatch):
+    monkeypatch.setenv("PYTHON_AKISMET_API_KEY", "not-my-key")
+    comment = add_pending(connection, "Thank you for this.")
+    trap = add_pending(connection, "hello", honeypot=True)
+    decisions_before = len(inbox.decision_log(connection))
+
+    code, output = run_pipeline(paths, no_input=True)
+
+    assert code == 2
+    assert "refused the API key" in output and "stopped before changing anything" in output
+    assert status_of(connection, comment) == "pending" and status_of(connection, trap) == "pending"
+    assert len(inbox.decision_log(connection)) == decisions_before
+    assert published(paths) == {}
+    assert standin.calls("comment-check") == []
+
+
+def test_akismet_down_leaves_comments_pending_and_exits_non_zero(paths, connection, standin):
+    comment = add_pending(connection, "Thank you for this.")
+    standin.fail_always = True
+
+    code, output = run_pipeline(paths, no_input=True)
+
+    assert code == 1
+    assert status_of(connection, comment) == "pending"
+    reasons = json.loads(inbox.get_comment(connection, comment)["reasons"])
+    assert any(reason.startswith("Akismet unreachable") and "503" in reason for reason in reasons)
+    assert "could not be reached for 1 comments" in output
+    assert len(standin.requests) == 3  # verify-key: the first try and two retries
+
+    standin.fail_always = False
+    code, _ = run_pipeline(paths, no_input=True)
+    assert code == 0 and status_of(connection, comment) == "approved"
+    assert set(published(paths)) == {comment}
+
+
+def test_hold_all_sends_even_clean_comments_to_review(paths, connection, standin):
+    comment = add_pending(connection, "Thank you for this.")
+    code, _ = run_pipeline(paths, replace(FAST, hold_all=True), no_input=True)
+    assert code == 0 and status_of(connection, comment) == "held"
+
+
+def test_first_comment_from_a_new_email_is_held_when_asked(paths, connection, standin):
+    settings = replace(FAST, hold_first_comment=True)
+    first = add_pending(connection, "Thank you for this.", email="new@example.org")
+    run_pipeline(paths, settings, no_input=True)
+    assert status_of(connection, first) == "held"
+
+    with inbox.transaction(connection):
+        inbox.decide(connection, first, inbox.Status.APPROVED, "author", ["review"])
+    second = add_pending(connection, "Back again.", email="NEW@example.org")
+    run_pipeline(paths, settings, no_input=True)
+    assert status_of(connection, second) == "approved"
+
+
+def test_dry_run_shows_the_decisions_and_writes_nothing(paths, connection, standin):
+    comment = add_pending(connection, "Thank you for this.")
+    decisions_before = len(inbox.decision_log(connection))
+
+    code, output = run_pipeline(paths, dry_run=True)
+
+    assert code == 0
+    assert comment in output and "approved" in output and "Would publish 1" in output
+    assert status_of(connection, comment) == "pending"
+    assert len(inbox.decision_log(connection)) == decisions_before
+    assert not paths.comments_dir.exists()
+
+
+def test_private_details_are_purged_after_the_set_days(paths, connection, no_akismet):
+    old = add_pending(connection, "An old comment.")
+    recent = add_pending(connection, "A recent comment.")
+    with inbox.transaction(connection):
+        for cid in (old, recent):
+            inbox.decide(connection, cid, inbox.Status.APPROVED, "author", ["review"])
+        connection.execute(
+            "UPDATE comments SET decided_at = '2020-01-01T00:00:00+00:00' WHERE id = ?", (old,)
+        )
+
+    code, output = run_pipeline(paths, no_input=True)
+
+    assert code == 0
+    assert "Purged email, IP and user agent of 1 comments decided more than 30 days ago" in output
+    purged, kept = inbox.get_comment(connection, old), inbox.get_comment(connection, recent)
+    assert (purged["email"], purged["ip"], purged["user_agent"]) == (None, None, None)
+    assert purged["purged_at"] and purged["body"] == "An old comment."
+    assert (kept["email"], kept["ip"], kept["user_agent"]) == PRIVATE
+
+
+def test_every_decision_is_logged_and_log_prints_it(paths, connection, standin):
+    ham = add_pending(connection, "Thank you for this.")
+    spam = add_pending(connection, "great post", author="akismet-guaranteed-spam")
+    trap = add_pending(connection, "hello", honeypot=True)
+    run_pipeline(paths, no_input=True)
+
+    code, output = run_pipeline(paths, log=True)
+
+    assert code == 0
+    rows = output.splitlines()
+    lines = {cid: [line for line in rows if cid in line] for cid in (ham, spam, trap)}
+    assert any("approved" in line and "akismet" in line for line in lines[ham])
+    assert any("published" in line for line in lines[ham])
+    assert any("spam" in line and "akismet" in line for line in lines[spam])
+    assert any("spam" in line and "rule" in line and "honeypot" in line for line in lines[trap])
+    assert POST[:10] in output
+
+
+def test_removal_requests_are_carried_out(paths, connection, standin):
+    token = "a-secret-removal-token"
+    comment = add_pending(
+        connection, "Please take this down later.", removal_token_hash=inbox.hash_token(token)
+    )
+    run_pipeline(paths, no_input=True)
+    assert set(published(paths)) == {comment}
+
+    with inbox.transaction(connection):
+        assert inbox.request_removal(connection, comment, token) == inbox.RemovalRequest.QUEUED
+    code, output = run_pipeline(paths, no_input=True)
+
+    assert code == 0 and "carried out 1 removal requests" in output
+    assert published(paths) == {}
+    row = inbox.get_comment(connection, comment)
+    assert row["status"] == "removed" and row["body"] == "" and row["email"] is None
