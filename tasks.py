@@ -129,3 +129,34 @@ def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False
         build(c)
     if code:
         raise Exit(code=code)
+
+
+# --- WordPress import: an export's posts, pages and threaded comments into content/ ---
+
+
+@task(
+    help={
+        "file": "the WordPress export (WXR) to import",
+        "force": "overwrite imported files you have changed or deleted since the last import",
+        "content": "the content folder to import into (default: the site's content/)",
+    }
+)
+def import_wordpress(c, file, force=False, content=None):
+    """Bring a WordPress export (WXR) in: posts, pages, threaded comments."""
+    from invoke import Exit
+
+    from moderation.importers.wordpress import import_wordpress as run_import
+
+    settings = load_settings()
+    content_dir = Path(content) if content else PROJECT_ROOT / settings["PATH"]
+    try:
+        summary = run_import(
+            Path(file),
+            content_dir,
+            force=force,
+            article_url=settings["ARTICLE_URL"],
+            page_url=settings["PAGE_URL"],
+        )
+    except ValueError as error:  # a bad export (WXRError) or a damaged import manifest
+        raise Exit(f"import-wordpress: {error}\nNothing was written.", code=1) from None
+    print("\n".join(summary.lines()))
