@@ -1,0 +1,179 @@
+"""Publishing: idempotent, folds likes exactly once, and survives kill -9 at any point."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from moderation_fixtures import POST, PRIVATE, add_pending, files_containing, make_project
+
+from moderation import inbox, publish
+from moderation.inbox import Status
+
+
+@pytest.fixture
+def paths(tmp_path):
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture
+def connection(paths):
+    connection = inbox.connect(paths.inbox)
+    yield connection
+    connection.close()
+
+
+def approve(connection, *comment_ids: str) -> None:
+    with inbox.transaction(connection):
+        for comment_id in comment_ids:
+            inbox.decide(connection, comment_id, Status.APPROVED, "author", ["test"])
+
+
+def like(connection, comment_id: str, *readers: str) -> None:
+    with inbox.transaction(connection):
+        for reader in readers:
+            inbox.add_like(connection, comment_id, POST, reader)
+
+
+def snapshot(paths) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(paths.comments_dir.rglob("*")) if p.is_file()}
+
+
+def published_entries(connection, comment_id: str) -> int:
+    return sum(
+        entry["action"] == "published" and entry["comment_id"] == comment_id
+        for entry in inbox.decision_log(connection)
+    )
+
+
+def test_the_file_has_public_fields_only(paths, connection):
+    parent = add_pending(connection, "First.", website="https://juniper.example.net")
+    reply = add_pending(connection, "Second,\nover two lines.", parent_id=parent, author="Ash\nX")
+    sneaky = add_pending(connection, "Third.", website="javascript:alert(1)")
+    approve(connection, parent, reply, sneaky)
+
+    report = publish.publish(connection, paths.comments_dir)
+
+    assert sorted(report.published) == sorted([parent, reply, sneaky])
+    folder = paths.comments_dir / POST
+    created = inbox.get_comment(connection, reply)["created_at"]
+    assert (folder / f"{reply}.md").read_text() == (
+        f"author: Ash X\ndate: {created}\nreplyto: {parent}\n\nSecond,\nover two lines.\n"
+    )
+    assert "website: https://juniper.example.net\n" in (folder / f"{parent}.md").read_text()
+    assert "website" not in (folder / f"{sneaky}.md").read_text()
+    assert files_containing(paths.comments_dir, PRIVATE) == []
+
+
+def test_publishing_twice_publishes_nothing_twice(paths, connection):
+    comment = add_pending(connection, "Thank you for this.")
+    approve(connection, comment)
+    first = publish.publish(connection, paths.comments_dir)
+    files = snapshot(paths)
+
+    second = publish.publish(connection, paths.comments_dir)
+
+    assert first.published == [comment] and second.published == []
+    assert snapshot(paths) == files
+    assert published_entries(connection, comment) == 1
+
+
+def test_a_reply_waits_for_its_undecided_parent(paths, connection):
+    parent = add_pending(connection, "Still held.")
+    reply = add_pending(connection, "A reply.", parent_id=parent)
+    with inbox.transaction(connection):
+        inbox.decide(connection, parent, Status.HELD, "rule", ["test"])
+    approve(connection, reply)
+
+    report = publish.publish(connection, paths.comments_dir)
+    assert report.published == [] and report.waiting == [reply]
+
+    approve(connection, parent)
+    report = publish.publish(connection, paths.comments_dir)
+    assert report.published == [parent, reply]
+
+
+def test_likes_are_folded_once_and_added_to_an_imported_count(paths, connection):
+    ours = add_pending(connection, "Thank you for this.")
+    approve(connection, ours)
+    like(connection, ours, "r1")
+    publish.publish(connection, paths.comments_dir)
+    imported = paths.comments_dir / POST / "wp-17.md"
+    imported.write_text("author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 5\n\nOld words.\n")
+    like(connection, "wp-17", "r1", "r2")
+    like(connection, ours, "r2")
+
+    for _ in range(2):
+        publish.publish(connection, paths.comments_dir)
+        assert publish.file_likes((paths.comments_dir / POST / f"{ours}.md").read_text()) == 2
+        assert imported.read_text() == (
+            "author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 7\n\nOld words.\n"
+        )
+    assert inbox.unfolded_likes(connection, POST) == {ours: 0, "wp-17": 0}
+
+
+def run_moderate(paths, **env: str) -> subprocess.Popen:
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_AKISMET", "AKISMET"))
+    }
+    environment.update(env)
+    root = paths.inbox.parent.parent
+    return subprocess.Popen(
+        [sys.executable, "-m", "moderation.moderate", "--root", str(root), "--no-input"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def kill_when(process: subprocess.Popen, ready, timeout: float = 30) -> None:
+    """SIGKILL `process` as soon as `ready()` is true (it is paused there by the debug hook)."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, process.communicate()[0]
+        assert time.monotonic() < deadline, "the run never reached the point to kill it at"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_kill_9_mid_publish_then_rerun_loses_and_duplicates_nothing(paths, connection):
+    ids = [add_pending(connection, f"Comment number {n}.") for n in range(3)]
+    approve(connection, *ids)
+    folder = paths.comments_dir / POST
+
+    process = run_moderate(paths, **{publish.PAUSE_HOOK: "60"})
+    kill_when(process, lambda: any(folder.glob("*.md")))
+
+    # Killed after the first file was in place, before the inbox recorded it.
+    assert len(list(folder.glob("*.md"))) == 1
+    assert all(inbox.get_comment(connection, cid)["published_at"] is None for cid in ids)
+
+    rerun = run_moderate(paths)
+    assert rerun.wait(timeout=60) == 0, rerun.communicate()[0]
+
+    assert sorted(p.stem for p in folder.glob("*.md")) == sorted(ids)
+    assert list(folder.glob(".*")) == []
+    for number, cid in enumerate(ids):
+        assert (folder / f"{cid}.md").read_text().endswith(f"\n\nComment number {number}.\n")
+        assert published_entries(connection, cid) == 1
+
+
+def test_kill_9_mid_like_fold_then_rerun_counts_once(paths, connection):
+    imported = paths.comments_dir / POST / "wp-3.md"
+    imported.parent.mkdir(parents=True)
+    imported.write_text("author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 5\n\nOld words.\n")
+    like(connection, "wp-3", "r1", "r2")
+
+    process = run_moderate(paths, **{publish.PAUSE_HOOK: "60"})
+    kill_when(process, lambda: "likes: 7" in imported.read_text())
+
+    rerun = run_moderate(paths)
+    assert rerun.wait(timeout=60) == 0, rerun.communicate()[0]
+    assert publish.file_likes(imported.read_text()) == 7
