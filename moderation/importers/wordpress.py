@@ -41,9 +41,11 @@ POST_STATUSES: dict[str, str | None] = {
     "draft": "draft",
     "pending": "draft",
     "future": "draft",
-    "private": "draft",
 }
+# Pelican writes drafts to output/drafts/ too, unlinked but public: what WordPress kept
+# from readers stays in the export instead.
 SKIPPED_POST_STATUSES = {
+    "private": "private posts (the new site has no private posts; they stay in your export)",
     "trash": "posts in WordPress's trash",
     "auto-draft": "auto-drafts (WordPress's empty placeholders)",
     "inherit": "revisions",
@@ -178,13 +180,13 @@ def _entries(export: wxr.Export, summary: Summary, article_url: str, page_url: s
         if item.status not in POST_STATUSES:
             summary.skipped[SKIPPED_POST_STATUSES.get(item.status, f"{item.status!r} items")] += 1
             continue
-        status = POST_STATUSES[item.status]
         if item.has_password:
-            # Published here it would be public; kept as a draft it loses nothing.
-            status = "draft"
-            summary.notes["password-protected posts imported as drafts"] += 1
-        elif item.status == "private":
-            summary.notes["private posts imported as drafts"] += 1
+            summary.skipped[
+                "password-protected posts (a static site cannot protect them; "
+                "they stay in your export)"
+            ] += 1
+            continue
+        status = POST_STATUSES[item.status]
         kind = "page" if item.post_type == "page" else "article"
         slug = _unique(_slug(item), used[kind])
         if kind == "page":
