@@ -134,8 +134,9 @@ def test_404_page_exists_with_absolute_links_home(sample_site: Path) -> None:
     page = read_html(sample_site / "404.html")
     assert page.find("h1").get_text() == "Page not found"
     # Served at any missing address, so every link and asset must be an absolute path.
-    for element in page.find_all(href=True):
-        assert element["href"].startswith(("/", "#", "http")), element
+    for element in page.find_all(href=True) + page.find_all(src=True):
+        url = element.get("href") or element["src"]
+        assert url.startswith(("/", "#", "data:", "http")), element
     assert page.select_one('main a[href="/"]')
     assert "Page not found" not in read_html(sample_site / "index.html").get_text()
 

@@ -135,7 +135,7 @@ def test_multi_line_note_is_joined_into_one_sentence(tmp_path: Path) -> None:
     result = run_pelican(content, output, ONLY_UPDATE_NOTES)
     assert result.returncode == 0, result.stdout + result.stderr
     note = note_on(read_html(output / "2016/01/post-a/index.html"))
-    assert note.get_text(strip=True) == "Note added February 2016: A note written over two lines."
+    assert words(note) == "Note added February 2016: A note written over two lines."
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ def join_words(items: list[str]) -> str:
 
 def note_html(note: UpdateNote) -> str:
     """The note's sentence: 'Note added October 2017: … For the follow-up, read <Title>.'"""
-    parts = [f"Note added {note.added:%B %Y}:"]
+    parts = [f"<strong>Note added {note.added:%B %Y}:</strong>"]
     if note.text:
         parts.append(escape(note.text))
     if note.followups:
