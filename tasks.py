@@ -66,12 +66,19 @@ def publish(c):
 @task
 def livereload(c, port=8000):
     """Rebuild when content, theme or plugins change, and reload the browser."""
+    from contextlib import suppress
+
     from livereload import Server
+
+    def rebuild_and_keep_serving() -> None:
+        # A half-written post can fail the build; Pelican has said why, so wait for the next save.
+        with suppress(SystemExit):
+            build(c)
 
     build(c)
     server = Server()
     for watched in ("content/**/*", "theme/**/*", "plugins/**/*.py", "pelicanconf.py"):
-        server.watch(str(PROJECT_ROOT / watched), lambda: build(c))
+        server.watch(str(PROJECT_ROOT / watched), rebuild_and_keep_serving)
     server.serve(host="127.0.0.1", port=int(port), root=str(output_path()))
 
 
