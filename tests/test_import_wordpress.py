@@ -417,3 +417,94 @@ def test_the_invoke_task_imports_and_fails_cleanly(tmp_path: Path):
     assert result.returncode == 1
     assert "Nothing was written" in result.stderr
     assert not (tmp_path / "other").exists()
+
+
+# --- a self-hosted blog's export ----------------------------------------------------------
+
+SELF_HOSTED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.1/excerpt/"
+ xmlns:content="http://purl.org/rss/1.0/modules/content/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.1/">
+<channel>
+ <title>Small Hours</title>
+ <link>https://www.example.org/blog</link>
+ <wp:wxr_version>1.1</wp:wxr_version>
+ <wp:base_site_url>https://www.example.org</wp:base_site_url>
+ <wp:base_blog_url>https://www.example.org/blog</wp:base_blog_url>
+ <wp:author><wp:author_id>2</wp:author_id><wp:author_login>ines</wp:author_login>
+  <wp:author_email>ines.private@example.org</wp:author_email>
+  <wp:author_display_name><![CDATA[Inès]]></wp:author_display_name></wp:author>
+ <item>
+  <title>The first winter</title>
+  <link>https://www.example.org/blog/2015/01/05/the-first-winter/</link>
+  <dc:creator>ines</dc:creator>
+  <guid isPermaLink="false">https://www.example.org/blog/?p=5</guid>
+  <content:encoded><![CDATA[<strong>Update 3 February 2015: I kept going, and wrote about
+<a href="/blog/2015/02/03/the-second-winter/">what the second month was like</a>.</strong>
+
+Winter sessions start in the dark and end in the dark.
+See <a href="http://example.org/blog/?p=6">the next one</a> too.]]></content:encoded>
+  <wp:post_id>5</wp:post_id>
+  <wp:post_date>2015-01-05 18:00:00</wp:post_date>
+  <wp:comment_status>open</wp:comment_status>
+  <wp:post_name>the-first-winter</wp:post_name>
+  <wp:status>publish</wp:status>
+  <wp:post_type>post</wp:post_type>
+  <wp:comment>
+   <wp:comment_id>9</wp:comment_id>
+   <wp:comment_author>Inès</wp:comment_author>
+   <wp:comment_author_email>someone.else@example.org</wp:comment_author_email>
+   <wp:comment_date>2015-01-06 09:00:00</wp:comment_date>
+   <wp:comment_date_gmt>0000-00-00 00:00:00</wp:comment_date_gmt>
+   <wp:comment_content>Back after <a
+    href="https://www.example.org/blog/2015/02/03/the-second-winter/#comment-12"
+    >a month</a>.</wp:comment_content>
+   <wp:comment_approved>1</wp:comment_approved>
+   <wp:comment_type></wp:comment_type>
+   <wp:comment_parent>0</wp:comment_parent>
+   <wp:comment_user_id>2</wp:comment_user_id>
+  </wp:comment>
+ </item>
+ <item>
+  <title>The second winter</title>
+  <link>https://www.example.org/blog/2015/02/03/the-second-winter/</link>
+  <dc:creator>ines</dc:creator>
+  <content:encoded>Shorter days, longer sessions.</content:encoded>
+  <wp:post_id>6</wp:post_id>
+  <wp:post_date>2015-02-03 18:00:00</wp:post_date>
+  <wp:post_name>the-second-winter</wp:post_name>
+  <wp:status>publish</wp:status>
+  <wp:post_type>post</wp:post_type>
+ </item>
+</channel>
+</rss>
+"""
+
+
+def test_a_self_hosted_export_with_relative_links(tmp_path: Path):
+    source = tmp_path / "export.xml"
+    source.write_text(SELF_HOSTED, encoding="utf-8")
+    content = tmp_path / "content"
+    summary = import_into(content, source=source)
+    assert summary.posts == 2 and summary.comments == 1
+    # This comment's HTML is bare XML, not CDATA as WordPress writes it: kept all the same.
+
+    first = metadata(content / "the-first-winter.md")
+    assert first["Author"] == "Inès"
+    assert first["Note_date"] == "2015-02-03"
+    assert first["Followup"] == "the-second-winter"
+    body = (content / "the-first-winter.md").read_text(encoding="utf-8")
+    assert "[the next one]({filename}/the-second-winter.md)" in body  # http, no www, ?p=6
+    assert "Update 3 February" not in body
+
+    comment = content / "comments" / "the-first-winter" / "wp-9.md"
+    assert metadata(comment)["author_role"] == "author"  # by user id; the email differs
+    assert metadata(comment)["date"] == "2015-01-06T09:00:00"  # local time: no UTC copy
+    assert "(/2015/02/the-second-winter/#comment-wp-12)" in comment.read_text(encoding="utf-8")
+
+    output = tmp_path / "output"
+    result = run_pelican(content, output)
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = read_html(output / "2015" / "01" / "the-first-winter" / "index.html")
+    assert page.find("article", id="comment-wp-9") is not None
+    assert page.find("a", href="/2015/02/the-second-winter/") is not None

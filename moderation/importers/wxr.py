@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError
+from defusedxml.ElementTree import ParseError, tostring
 from defusedxml.ElementTree import parse as parse_xml
 
 if TYPE_CHECKING:
@@ -105,7 +105,12 @@ class _Reader:
 
     def text(self, element: Element, path: str) -> str:
         found = element.find(path, self.ns)
-        return (found.text or "") if found is not None else ""
+        if found is None:
+            return ""
+        # WordPress wraps HTML in CDATA; other exporters leave it as XML, which must
+        # come back as markup rather than lose everything after the first tag.
+        inner = "".join(tostring(child, encoding="unicode") for child in found)
+        return (found.text or "") + inner
 
     def integer(self, element: Element, path: str, where: str) -> int:
         raw = self.text(element, path).strip() or "0"
