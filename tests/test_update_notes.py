@@ -163,6 +163,16 @@ def test_multi_line_note_is_joined_into_one_sentence(tmp_path: Path) -> None:
             id="cycle",
         ),
         pytest.param(
+            {
+                "a": {"Note_date": "2016-05-01", "Followup": "b"},
+                "b": {"Note_date": "2016-05-01", "Followup": "good, c"},
+                "c": {"Note_date": "2016-05-01", "Followup": "a"},
+            },
+            "a.md",
+            "Followup 'b' makes a cycle: a -> b -> c -> a",
+            id="cycle-of-three",
+        ),
+        pytest.param(
             {"a": {"Note_date": "2015-12-31", "Note": "Too early."}},
             "a.md",
             "Note_date '2015-12-31' is before the post's own date 2016-01-10",

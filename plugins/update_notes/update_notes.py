@@ -61,8 +61,9 @@ def metadata_text(article: Article, key: str) -> str:
 
 
 def followup_slugs(article: Article) -> list[str]:
-    """The slugs named by `Followup`, in the order written."""
-    return [slug.strip() for slug in metadata_text(article, "followup").split(",") if slug.strip()]
+    """The slugs named by `Followup`, in the order written, each once."""
+    slugs = (slug.strip() for slug in metadata_text(article, "followup").split(","))
+    return list(dict.fromkeys(slug for slug in slugs if slug))
 
 
 def parse_note(
@@ -102,27 +103,29 @@ def parse_note(
 
 
 def find_cycles(notes: Iterable[UpdateNote]) -> list[str]:
-    """Problems for every follow-up chain that leads back to where it started."""
-    edges = {note.article.slug: [a.slug for a in note.followups] for note in notes}
-    sources = {note.article.slug: note.article for note in notes}
+    """Problems for every follow-up chain that leads back to a post already on it."""
+    # Oldest post first, so a cycle is reported from where a reader would enter it.
+    ordered = sorted(notes, key=lambda note: (note.article.date, note.article.slug))
+    edges = {note.article.slug: [a.slug for a in note.followups] for note in ordered}
+    sources = {note.article.slug: note.article for note in ordered}
     problems = []
-    reported: set[frozenset[str]] = set()
+    finished: set[str] = set()
 
-    def walk(slug: str, path: list[str]) -> None:
-        for nxt in edges.get(slug, []):
+    def walk(path: list[str]) -> None:
+        for nxt in edges.get(path[-1], []):
             if nxt in path:
                 loop = [*path[path.index(nxt) :], nxt]
-                if frozenset(loop) not in reported:
-                    reported.add(frozenset(loop))
-                    problems.append(
-                        f"{source_name(sources[loop[0]])}: Followup {loop[1]!r} makes a cycle: "
-                        + " -> ".join(loop)
-                    )
-            else:
-                walk(nxt, [*path, nxt])
+                problems.append(
+                    f"{source_name(sources[loop[0]])}: Followup {loop[1]!r} makes a cycle: "
+                    + " -> ".join(loop)
+                )
+            elif nxt not in finished:
+                walk([*path, nxt])
+        finished.add(path[-1])
 
-    for start in edges:
-        walk(start, [start])
+    for slug in edges:
+        if slug not in finished:
+            walk([slug])
     return problems
 
 
