@@ -75,6 +75,14 @@ def test_article_shows_title_date_author_category_and_hashtags(sample_site: Path
     assert "six weeks" in post.select_one(".post-content").get_text()
 
 
+def test_article_description_is_its_opening_quotes_and_all(sample_site: Path) -> None:
+    page = read_html(sample_site / "2016/03/texting-my-therapist/index.html")
+    description = page.find("meta", attrs={"name": "description"})["content"]
+    assert description.startswith("Something new has started.")
+    assert '"if something comes up' in description
+    assert len(description) <= 160
+
+
 def test_archives_list_every_post_with_year_and_month_pages(sample_site: Path) -> None:
     posts = article_pages(sample_site)
     archives = read_html(sample_site / "archives/index.html")
