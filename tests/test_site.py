@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -216,3 +220,49 @@ def test_css_has_visible_focus_styles_system_fonts_and_phone_layout() -> None:
     assert re.search(r"outline:\s*\d+px solid", focus)
     assert "@font-face" not in css
     assert re.search(r"@media \(max-width: [\d.]+rem\)", css)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_server(sample_site: Path) -> Iterator[str]:
+    """The built sample site over HTTP on a free loopback port; yields its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(sample_site))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+        server.shutdown()
+
+
+@pytest.mark.browser
+def test_in_a_browser_phone_width_dark_mode_and_keyboard(browser, site_server: str) -> None:
+    path = "/2016/03/texting-my-therapist/"
+    phone = browser.new_page(viewport={"width": 360, "height": 740}, color_scheme="dark")
+    outside: list[str] = []
+    phone.on("request", lambda r: None if r.url.startswith(site_server) else outside.append(r.url))
+    phone.goto(site_server + path)
+    # Nothing wider than the phone: no sideways scrolling.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    dark_bg = phone.evaluate("getComputedStyle(document.body).backgroundColor")
+    # The first Tab lands on the skip link, which becomes visible; Enter moves focus to <main>.
+    phone.keyboard.press("Tab")
+    skip = phone.locator("a.skip-link")
+    assert phone.evaluate("document.activeElement.className") == "skip-link"
+    assert skip.bounding_box()["y"] >= 0
+    outline = phone.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    phone.keyboard.press("Enter")
+    assert phone.evaluate("location.hash") == "#main"
+    assert phone.evaluate("document.activeElement.id") == "main"
+    phone.close()
+
+    light = browser.new_page(color_scheme="light")
+    light.goto(site_server + path)
+    light_bg = light.evaluate("getComputedStyle(document.body).backgroundColor")
+    light.close()
+    assert dark_bg == "rgb(26, 28, 29)"
+    assert light_bg == "rgb(251, 250, 247)"
+    assert outside == []
