@@ -67,6 +67,7 @@ def test_note_is_in_the_posts_feed_entry_but_not_its_home_page_summary(sample_si
     home_2 = read_html(sample_site / "page/2/index.html").get_text()
     assert "Texting my therapist" in home + home_2
     assert "Note added" not in home + home_2
+    assert "This post follows up" not in home + home_2
 
 
 def write_post(content: Path, slug: str, date: str, **metadata: str) -> Path:
