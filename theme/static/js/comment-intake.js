@@ -1,0 +1,159 @@
+/* Comment intake, improved with JavaScript: the comment forms and Like buttons post with
+   fetch, so the reader stays where she is. Without this file both still work as plain
+   form posts (the intake answers those with a redirect back to the post). */
+(function () {
+  "use strict";
+
+  if (!window.fetch || !window.FormData || !document.querySelector) {
+    return;
+  }
+
+  var comments = document.getElementById("comments");
+  if (!comments) {
+    return;
+  }
+
+  // The same words the static page uses (threaded_comments.markup.likes_text).
+  function likesText(count) {
+    if (count <= 0) {
+      return "";
+    }
+    return count === 1 ? "Liked by 1 person" : "Liked by " + count + " people";
+  }
+
+  function sendForm(form) {
+    return fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().catch(function () {
+        return {};
+      }).then(function (answer) {
+        if (!response.ok) {
+          throw new Error(answer.error || "The blog could not take this (error " + response.status + ").");
+        }
+        return answer;
+      });
+    }, function () {
+      throw new Error("The blog could not be reached. Check your connection and try again.");
+    });
+  }
+
+  function messageBefore(form, className, role) {
+    var message = form.parentNode.querySelector("." + className);
+    if (!message) {
+      message = document.createElement("p");
+      message.className = "comment-notice " + className;
+      message.setAttribute("role", role);
+      message.tabIndex = -1;
+      form.parentNode.insertBefore(message, form);
+    }
+    return message;
+  }
+
+  function clearError(form) {
+    var error = form.parentNode.querySelector(".comment-error");
+    if (error) {
+      error.parentNode.removeChild(error);
+    }
+  }
+
+  function showPending(form, answer) {
+    clearError(form);
+    var notice = messageBefore(form, "comment-received", "status");
+    notice.textContent = "Your comment is awaiting moderation. ";
+    if (answer.removal_url) {
+      notice.appendChild(document.createTextNode(
+        "If you ever want it taken down, keep this private link (it is shown only once): "));
+      var link = document.createElement("a");
+      link.href = answer.removal_url;
+      link.className = "comment-removal-link";
+      link.textContent = "remove my comment";
+      notice.appendChild(link);
+    }
+    notice.focus();
+  }
+
+  function showError(form, text) {
+    var error = messageBefore(form, "comment-error", "alert");
+    error.textContent = "Your comment was not sent: " + text + " What you wrote is still in the form.";
+    error.focus();
+  }
+
+  function onCommentSubmit(event) {
+    var form = event.target;
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button) {
+      button.disabled = true;
+    }
+    sendForm(form).then(function (answer) {
+      var text = form.querySelector("textarea[name=comment]");
+      if (text) {
+        text.value = "";  // sent: name and email stay for her next comment
+      }
+      showPending(form, answer);
+    }, function (error) {
+      showError(form, error.message);
+    }).then(function () {
+      if (button) {
+        button.disabled = false;
+      }
+    });
+  }
+
+  function showLikes(commentId, count) {
+    var element = comments.querySelector('.comment-likes[data-comment-id="' + commentId + '"]');
+    if (element) {
+      element.textContent = likesText(count);
+    }
+  }
+
+  function onLikeSubmit(event) {
+    var form = event.target;
+    event.preventDefault();
+    var button = form.querySelector("button");
+    sendForm(form).then(function (answer) {
+      showLikes(answer.comment, answer.likes);
+      if (button) {
+        button.setAttribute("aria-pressed", "true");
+      }
+    }, function (error) {
+      if (button) {
+        button.title = error.message;
+      }
+    });
+  }
+
+  // Counts newer than the last build: likes wait in the inbox until `invoke moderate`.
+  function refreshLikes() {
+    var likeForm = comments.querySelector("form.like-form");
+    if (!likeForm) {
+      return;
+    }
+    var url = likeForm.action + "?post=" + encodeURIComponent(likeForm.elements.post.value);
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.json() : { likes: {} };
+      })
+      .then(function (answer) {
+        Object.keys(answer.likes || {}).forEach(function (commentId) {
+          showLikes(commentId, answer.likes[commentId]);
+        });
+      }, function () {
+        // Offline or no intake: the counts of the last build stay.
+      });
+  }
+
+  comments.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches("form.like-form")) {
+      onLikeSubmit(event);
+    } else if (form.matches("form.comment-form, form#commentform")) {
+      onCommentSubmit(event);
+    }
+  });
+  refreshLikes();
+}());
