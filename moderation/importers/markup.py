@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
 from markdownify import MarkdownConverter
 
 # Elements WordPress's autop never wraps in a paragraph.
@@ -39,8 +40,8 @@ _MEDIA = re.compile(
 )
 _DROPPED = re.compile(r"\[(?:gallery|playlist|slideshow)\b[^\]]*\]")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
-# Text at a line start that Markdown would read as a heading or a list item.
-_LINE_START_MARKER = re.compile(r"^(\s*(?:#{1,6}|[-+]|\d{1,9}))([.)]?)(?=\s|$)", re.MULTILINE)
+# What would start a heading, list, rule, fence, table or definition at a line's start.
+_LINE_START_MARKER = re.compile(r"^(\s*)(?:([#=+~:|-])|(\d{1,9})([.)]))", re.MULTILINE)
 
 
 def strip_shortcodes(text: str) -> str:
@@ -57,15 +58,28 @@ def _link_html(url: str) -> str:
     return f'\n\n<p><a href="{escaped}">{escaped}</a></p>\n\n'
 
 
-def parse(fragment: str, *, shortcodes: bool = False) -> BeautifulSoup:
-    """Parse stored WordPress HTML (a post if `shortcodes`, else a comment) with autop applied."""
+def parse(
+    fragment: str,
+    *,
+    shortcodes: bool = False,
+    sanitize: Callable[[str], str] | None = None,
+) -> BeautifulSoup:
+    """Parse stored WordPress HTML with autop applied: a post's with `shortcodes` undone,
+    a comment's through `sanitize` (HTML in, safe HTML out) once it has its paragraphs."""
     if shortcodes:
         fragment = strip_shortcodes(fragment)
-    soup = BeautifulSoup(fragment.replace("\r\n", "\n").replace("\r", "\n"), "html.parser")
+    soup = _soup(fragment.replace("\r\n", "\n").replace("\r", "\n"))
     for remark in soup.find_all(string=lambda s: isinstance(s, Comment)):
         remark.extract()  # block-editor markers and <!--more-->
     _autop(soup)
-    return soup
+    return soup if sanitize is None else _soup(sanitize(str(soup)))
+
+
+def _soup(fragment: str) -> BeautifulSoup:
+    with warnings.catch_warnings():
+        # A comment that is only a URL is still a comment, not a file name by mistake.
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        return BeautifulSoup(fragment, "html.parser")
 
 
 def _autop(root: BeautifulSoup) -> None:
@@ -89,7 +103,7 @@ def _wrap_paragraphs(root: BeautifulSoup, run: list[Tag | NavigableString]) -> N
     source = "".join(n.output_ready() if isinstance(n, NavigableString) else str(n) for n in run)
     for piece in _BLANK_LINE.split(source.strip()):
         paragraph = root.new_tag("p")
-        paragraph.extend(list(BeautifulSoup(piece.strip(), "html.parser").contents))
+        paragraph.extend(list(_soup(piece.strip()).contents))
         for text in paragraph.find_all(string=lambda s: "\n" in s):
             if text.find_parent(("pre", "code")) is None:
                 _break_lines(root, text)
@@ -130,8 +144,8 @@ class _Converter(MarkdownConverter):
 
     def escape(self, text: str, parent_tags: set[str]) -> str:
         # Text stays text: no raw HTML, links or emphasis may appear from a reader's words.
-        text = html.escape(text, quote=False)
-        text = re.sub(r"([\\`*_\[\]])", r"\\\1", text)
+        text = html.escape(text, quote=False).replace("|", "&#124;")
+        text = re.sub(r"([\\`*_\[\]{}])", r"\\\1", text)
         return _LINE_START_MARKER.sub(_escape_marker, text)
 
     def convert_a(self, el: Tag, text: str, parent_tags: set[str]) -> str:
@@ -159,13 +173,12 @@ class _Converter(MarkdownConverter):
 
 
 def _escape_marker(match: re.Match[str]) -> str:
-    lead, punctuation = match.groups()
-    if punctuation:  # "1." or "1)": escaping the punctuation is what both Markdowns accept
-        return f"{lead}\\{punctuation}"
-    if lead.strip().isdigit():
-        return lead
-    stripped = lead.lstrip()
-    return f"{lead[: len(lead) - len(stripped)]}\\{stripped}"
+    # An entity reads as the character itself in both Markdowns (Pelican's Python-Markdown
+    # for posts, markdown-it for comments), where their backslash escapes differ.
+    lead, mark, number, punctuation = match.groups()
+    if mark:
+        return f"{lead}&#{ord(mark)};"
+    return f"{lead}{number}&#{ord(punctuation)};"
 
 
 def _image_label(img: Tag) -> str:

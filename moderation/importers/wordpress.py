@@ -395,7 +395,7 @@ def _comments(
         elif entry.kind != "article":
             summary.skipped["comments on pages (the new site takes comments on posts)"] += 1
         else:
-            soup = BeautifulSoup(sanitize_html(str(markup.parse(comment.content))), "html.parser")
+            soup = markup.parse(comment.content, sanitize=sanitize_html)
             markup.rewrite_links(soup, links.site_url)
             body = markup.to_markdown(soup)
             if body:
