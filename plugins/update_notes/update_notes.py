@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from itertools import chain
 
@@ -77,7 +77,8 @@ def parse_note(
     raw_date = metadata_text(article, "note_date")
     added = None
     try:
-        added = date.fromisoformat(raw_date)
+        # ISO only: a "10/09/2017" would be read one way here and the other way by a reader.
+        added = datetime.fromisoformat(raw_date).date()
     except ValueError:
         shown = repr(raw_date) if raw_date else "(missing)"
         problems.append(f"{where}: Note_date {shown} is not a date in YYYY-MM-DD form")
