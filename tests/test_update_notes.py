@@ -3,13 +3,16 @@ the feed entry, and the build stopping on bad metadata."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import read_html, run_pelican
+from conftest import PROJECT_ROOT, read_html, run_pelican
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # The plugin under test on its own: these builds are about update notes, not comments.
@@ -201,3 +204,28 @@ def test_bad_metadata_stops_the_build_naming_file_and_value(
     messages = result.stdout + result.stderr
     assert f"{content / bad_file}: {expected}" in messages
     assert not (output / "index.html").exists()
+
+
+def test_invoke_build_exits_non_zero_on_a_bad_followup(tmp_path: Path) -> None:
+    """The command a person types, on a copy of the project with one broken Followup."""
+    project = tmp_path / "project"
+    for name in ("content", "theme", "plugins"):
+        shutil.copytree(PROJECT_ROOT / name, project / name)
+    for name in ("tasks.py", "pelicanconf.py", "publishconf.py"):
+        shutil.copy(PROJECT_ROOT / name, project / name)
+    post = project / "content/texting-my-therapist.md"
+    post.write_text(
+        post.read_text(encoding="utf-8").replace(
+            "Followup: the-rules-we-settled-on", "Followup: the-rules-we-never-wrote"
+        ),
+        encoding="utf-8",
+    )
+    invoke = Path(sys.executable).with_name("invoke")
+    result = subprocess.run(
+        [str(invoke), "build"], cwd=project, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode != 0
+    messages = " ".join((result.stdout + result.stderr).split())
+    assert "texting-my-therapist.md" in messages
+    assert "'the-rules-we-never-wrote' names no post" in messages
+    assert not (project / "output/2016/03/texting-my-therapist/index.html").exists()
