@@ -9,11 +9,12 @@ httpx transport that rewrites where each request goes.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -81,27 +82,12 @@ def _redirect(request: httpx.Request, target: httpx.URL) -> None:
     request.headers["Host"] = target.netloc.decode("ascii")
 
 
-class RedirectingTransport(httpx.AsyncBaseTransport):
-    """An async transport sending every request to another Akismet-compatible host."""
+class RedirectingTransport(httpx.BaseTransport):
+    """A transport sending every request to another Akismet-compatible host."""
 
     def __init__(self, api_url: str, limits: httpx.Limits) -> None:
         self._target = httpx.URL(api_url)
-        self._inner = httpx.AsyncHTTPTransport(limits=limits)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        _redirect(request, self._target)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class SyncRedirectingTransport(httpx.BaseTransport):
-    """The same redirection for the synchronous client used by corrections in review."""
-
-    def __init__(self, api_url: str) -> None:
-        self._target = httpx.URL(api_url)
-        self._inner = httpx.HTTPTransport()
+        self._inner = httpx.HTTPTransport(limits=limits)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         _redirect(request, self._target)
@@ -111,57 +97,34 @@ class SyncRedirectingTransport(httpx.BaseTransport):
         self._inner.close()
 
 
-def _config(settings: AkismetSettings) -> akismet.Config:
-    return akismet.Config(key=settings.key, url=settings.blog_url)
-
-
-def _headers() -> dict[str, str]:
-    return {"User-Agent": akismet.USER_AGENT}
-
-
-def _async_http_client(settings: AkismetSettings) -> httpx.AsyncClient:
+def _http_client(settings: AkismetSettings) -> httpx.Client:
     limits = httpx.Limits(max_connections=settings.concurrency)
+    headers = {"User-Agent": akismet.USER_AGENT}
     if settings.api_url == DEFAULT_API_URL:
-        return httpx.AsyncClient(headers=_headers(), timeout=settings.timeout, limits=limits)
-    return httpx.AsyncClient(
-        headers=_headers(),
+        return httpx.Client(headers=headers, timeout=settings.timeout, limits=limits)
+    return httpx.Client(
+        headers=headers,
         timeout=settings.timeout,
         transport=RedirectingTransport(settings.api_url, limits),
     )
 
 
-@contextlib.asynccontextmanager
-async def async_client(settings: AkismetSettings) -> AsyncIterator[akismet.AsyncClient]:
-    """A key-verified async client, closed on exit.
+@contextlib.contextmanager
+def client(settings: AkismetSettings, *, verify: bool = True) -> Iterator[akismet.SyncClient]:
+    """An Akismet client (its key verified first unless `verify` is False), closed on exit.
 
     Raises akismet.APIKeyError for a key Akismet refuses, and akismet.RequestError when
     Akismet cannot be reached even after the retries.
     """
-    async with _async_http_client(settings) as http_client:
-        yield await with_retries(
-            settings,
-            lambda: akismet.AsyncClient.validated_client(
-                config=_config(settings), http_client=http_client
-            ),
-        )
-
-
-@contextlib.contextmanager
-def sync_client(settings: AkismetSettings) -> Iterator[akismet.SyncClient]:
-    """A synchronous client for the occasional correction sent during review, closed on exit.
-
-    Its key was verified when the run began, so it is not verified again here.
-    """
-    if settings.api_url == DEFAULT_API_URL:
-        http_client = httpx.Client(headers=_headers(), timeout=settings.timeout)
-    else:
-        http_client = httpx.Client(
-            headers=_headers(),
-            timeout=settings.timeout,
-            transport=SyncRedirectingTransport(settings.api_url),
-        )
-    with http_client:
-        yield akismet.SyncClient(config=_config(settings), http_client=http_client)
+    config = akismet.Config(key=settings.key, url=settings.blog_url)
+    with _http_client(settings) as http_client:
+        if verify:
+            yield with_retries(
+                settings,
+                lambda: akismet.SyncClient.validated_client(config=config, http_client=http_client),
+            )
+        else:
+            yield akismet.SyncClient(config=config, http_client=http_client)
 
 
 def comment_arguments(
@@ -196,7 +159,7 @@ def comment_arguments(
     return arguments
 
 
-async def with_retries(settings: AkismetSettings, call: Callable[[], Awaitable[T]]) -> T:
+def with_retries(settings: AkismetSettings, call: Callable[[], T]) -> T:
     """Run `call`, retrying network errors, timeouts and 5xx with exponential backoff.
 
     akismet.RequestError covers exactly those; other errors (a refused key, a garbled
@@ -204,13 +167,13 @@ async def with_retries(settings: AkismetSettings, call: Callable[[], Awaitable[T
     """
     for attempt in range(settings.retries + 1):
         try:
-            return await call()
+            return call()
         except akismet.RequestError as error:
             if attempt == settings.retries:
                 raise
             delay = settings.backoff * 2**attempt
             log.warning("akismet: %s; retrying in %.1f s", describe_error(error), delay)
-            await asyncio.sleep(delay)
+            time.sleep(delay)
     raise AssertionError("unreachable")  # the loop either returns or raises
 
 
@@ -231,38 +194,38 @@ class CheckResult:
     error: str | None = None
 
 
-async def check_comments(
-    client: akismet.AsyncClient,
+def check_comments(
+    akismet_client: akismet.SyncClient,
     settings: AkismetSettings,
     comments: Iterable[Mapping[str, Any]],
     post_modified: Mapping[str, str],
     on_done: Callable[[], None] = lambda: None,
 ) -> dict[str, CheckResult]:
-    """comment-check every comment, at most `settings.concurrency` at a time.
+    """comment-check every comment, `settings.concurrency` at a time in a thread pool.
 
-    A comment whose check fails after the retries gets a CheckResult with the error; an
-    invalid key (akismet.APIKeyError) is raised, since no other answer can be trusted then.
+    Threads rather than the async client: with httpx's async pool the CPU per request
+    was several times higher (benchmarks/moderate_akismet.py measured both). A comment
+    whose check fails after the retries gets a CheckResult with the error; an invalid
+    key (akismet.APIKeyError) is raised, since no other answer can be trusted then.
     """
-    gate = asyncio.Semaphore(settings.concurrency)
 
-    async def check(comment: Mapping[str, Any]) -> tuple[str, CheckResult]:
+    def check(comment: Mapping[str, Any]) -> tuple[str, CheckResult]:
         arguments = comment_arguments(comment, settings, post_modified.get(comment["post_slug"]))
-        async with gate:
-            try:
-                verdict = await with_retries(settings, lambda: client.comment_check(**arguments))
-            except (akismet.RequestError, akismet.ProtocolError) as error:
-                result = CheckResult(error=describe_error(error))
-            else:
-                result = CheckResult(verdict=verdict)
+        try:
+            verdict = with_retries(settings, lambda: akismet_client.comment_check(**arguments))
+        except (akismet.RequestError, akismet.ProtocolError) as error:
+            result = CheckResult(error=describe_error(error))
+        else:
+            result = CheckResult(verdict=verdict)
         on_done()
         return comment["id"], result
 
-    results = await asyncio.gather(*(check(comment) for comment in comments))
-    return dict(results)
+    with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
+        return dict(pool.map(check, comments))
 
 
 def submit_correction(
-    client: akismet.SyncClient,
+    akismet_client: akismet.SyncClient,
     settings: AkismetSettings,
     comment: Mapping[str, Any],
     post_modified: str | None,
@@ -272,6 +235,6 @@ def submit_correction(
     """Tell Akismet it was wrong: submit-spam for missed spam, submit-ham for a false alarm."""
     arguments = comment_arguments(comment, settings, post_modified)
     if spam:
-        client.submit_spam(**arguments)
+        akismet_client.submit_spam(**arguments)
     else:
-        client.submit_ham(**arguments)
+        akismet_client.submit_ham(**arguments)

@@ -17,7 +17,6 @@ pending, with the reason); 2 Akismet refused the key (nothing was changed).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -39,12 +38,11 @@ from moderation import checks, inbox, publish, review
 from moderation.akismet_client import (
     AkismetSettings,
     CheckResult,
-    async_client,
     check_comments,
     describe_error,
     submit_correction,
-    sync_client,
 )
+from moderation.akismet_client import client as akismet_client
 from moderation.inbox import Status
 
 # The intake's override of its INBOX_PATH: both sides must open the same inbox.
@@ -59,6 +57,9 @@ NO_KEY_MESSAGE = (
 )
 # Below this many comments a progress bar is more noise than help.
 PROGRESS_FROM = 10
+# Beyond this many, a table of every automatic decision is too long to read: counts only
+# (`invoke moderate --log` has each one).
+TABLE_UP_TO = 50
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def decide_automatically(
     return Verdict(Status.APPROVED, "akismet", ["Akismet: not spam; no rule matched"], care, "ham")
 
 
-async def _check_with_akismet(
+def _check_with_akismet(
     settings: AkismetSettings,
     comments: list[sqlite3.Row],
     posts: Mapping[str, Mapping[str, Any]],
@@ -173,12 +174,14 @@ async def _check_with_akismet(
 ) -> dict[str, CheckResult]:
     modified = {slug: post.get("modified", "") for slug, post in posts.items()}
     try:
-        async with async_client(settings) as client:
-            with Progress(console=console, disable=len(comments) < PROGRESS_FROM) as progress:
-                task = progress.add_task("Asking Akismet", total=len(comments))
-                return await check_comments(
-                    client, settings, comments, modified, lambda: progress.advance(task)
-                )
+        with (
+            akismet_client(settings) as verified,
+            Progress(console=console, disable=len(comments) < PROGRESS_FROM) as progress,
+        ):
+            task = progress.add_task("Asking Akismet", total=len(comments))
+            return check_comments(
+                verified, settings, comments, modified, lambda: progress.advance(task)
+            )
     except akismet.RequestError as error:
         reason = CheckResult(error=describe_error(error))
         return {comment["id"]: reason for comment in comments}
@@ -210,7 +213,7 @@ def check_pending(
     to_ask = [comment for comment in pending if not outcomes[comment["id"]].spam]
     results: dict[str, CheckResult] = {}
     if akismet_settings is not None and to_ask:
-        results = asyncio.run(_check_with_akismet(akismet_settings, to_ask, posts, console))
+        results = _check_with_akismet(akismet_settings, to_ask, posts, console)
     return {
         comment["id"]: decide_automatically(
             outcomes[comment["id"]],
@@ -278,8 +281,8 @@ def make_correction(
             return f"Akismet is not configured: no {kind} sent."
         modified = posts.get(comment["post_slug"], {}).get("modified")
         try:
-            with sync_client(akismet_settings) as client:
-                submit_correction(client, akismet_settings, comment, modified, spam=spam)
+            with akismet_client(akismet_settings, verify=False) as unverified:
+                submit_correction(unverified, akismet_settings, comment, modified, spam=spam)
         except akismet.AkismetError as error:
             return f"Could not send {kind} to Akismet: {describe_error(error)}"
         return f"Told Akismet it was wrong ({kind})."
@@ -358,7 +361,7 @@ def _run(
         return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
 
     apply_verdicts(connection, verdicts)
-    if verdicts:
+    if 0 < len(verdicts) <= TABLE_UP_TO:
         console.print(verdict_table(verdicts, "Automatic decisions"))
     counts = Counter(str(v.status) if v.status else "still pending" for v in verdicts.values())
     console.print(

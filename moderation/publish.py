@@ -158,30 +158,34 @@ def publish_approved(
         ready = [comment for comment in queue if comment not in waiting]
         if not ready:
             break
-        for comment in ready:
-            done.add(comment["id"])
-            report.published.append(comment["id"])
-            if not dry_run:
-                _publish_one(connection, comments_dir, comment, counts)
+        done.update(comment["id"] for comment in ready)
+        report.published += [comment["id"] for comment in ready]
+        if not dry_run:
+            _publish_batch(connection, comments_dir, ready, counts)
         queue = waiting
     report.waiting = [comment["id"] for comment in queue]
     return report
 
 
-def _publish_one(
+def _publish_batch(
     connection: sqlite3.Connection,
     comments_dir: Path,
-    comment: sqlite3.Row,
+    comments: list[sqlite3.Row],
     counts: dict[str, tuple[str, int]],
 ) -> None:
-    likes = counts.get(comment["id"], ("", 0))[1]
-    path = comment_path(comments_dir, comment["post_slug"], comment["id"])
+    # Every file is on disk before one transaction records them all: a crash in between
+    # means the next run rewrites the same files, identical, and then records them.
     with inbox.transaction(connection):
-        inbox.record_like_base(connection, comment["id"], comment["post_slug"], 0)
-    atomic_write(path, render_comment_file(comment, likes))
+        for comment in comments:
+            inbox.record_like_base(connection, comment["id"], comment["post_slug"], 0)
+    for comment in comments:
+        likes = counts.get(comment["id"], ("", 0))[1]
+        path = comment_path(comments_dir, comment["post_slug"], comment["id"])
+        atomic_write(path, render_comment_file(comment, likes))
     with inbox.transaction(connection):
-        inbox.set_folded_count(connection, comment["id"], likes)
-        inbox.mark_published(connection, comment["id"])
+        for comment in comments:
+            inbox.set_folded_count(connection, comment["id"], counts.get(comment["id"], ("", 0))[1])
+            inbox.mark_published(connection, comment["id"])
 
 
 def fold_likes(

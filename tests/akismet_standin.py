@@ -106,6 +106,7 @@ class AkismetStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import akismet
 import pytest
 from akismet_standin import BLOG_URL, VALID_KEY, AkismetStandIn
 
-from moderation.akismet_client import (
-    AkismetSettings,
-    async_client,
-    check_comments,
-    submit_correction,
-    sync_client,
-)
+from moderation.akismet_client import AkismetSettings, check_comments, client, submit_correction
 
 ROW = {
     "id": "c1",
@@ -44,13 +36,10 @@ def settings_for(server: AkismetStandIn, **changes) -> AkismetSettings:
 
 
 def check(settings: AkismetSettings, rows: list[dict]) -> dict:
-    async def go():
-        async with async_client(settings) as client:
-            return await check_comments(
-                client, settings, rows, {"texting-my-therapist": "2017-10-09T00:00:00+00:00"}
-            )
-
-    return asyncio.run(go())
+    with client(settings) as verified:
+        return check_comments(
+            verified, settings, rows, {"texting-my-therapist": "2017-10-09T00:00:00+00:00"}
+        )
 
 
 def test_no_key_or_no_blog_url_means_not_configured():
@@ -122,13 +111,9 @@ def test_a_503_is_retried_and_then_answered(standin):
 
 def test_akismet_down_gives_an_error_result_after_the_retries(standin):
     settings = settings_for(standin)
-
-    async def go():
-        async with async_client(settings) as client:
-            standin.fail_always = True
-            return await check_comments(client, settings, [ROW], {})
-
-    result = asyncio.run(go())["c1"]
+    with client(settings) as verified:
+        standin.fail_always = True
+        result = check_comments(verified, settings, [ROW], {})["c1"]
     assert result.verdict is None and "503" in result.error
     assert len(standin.calls("comment-check")) == 3  # the first try and two retries
 
@@ -142,8 +127,8 @@ def test_a_slow_answer_times_out_and_counts_as_unreachable(standin):
 
 def test_corrections_send_submit_ham_and_submit_spam(standin):
     settings = settings_for(standin)
-    with sync_client(settings) as client:
-        submit_correction(client, settings, ROW, None, spam=False)
-        submit_correction(client, settings, ROW, None, spam=True)
+    with client(settings, verify=False) as unverified:
+        submit_correction(unverified, settings, ROW, None, spam=False)
+        submit_correction(unverified, settings, ROW, None, spam=True)
     assert [r.endpoint for r in standin.requests] == ["submit-ham", "submit-spam"]
     assert standin.requests[0].form["comment_content"] == "Thank you for this."
