@@ -266,3 +266,21 @@ def test_in_a_browser_phone_width_dark_mode_and_keyboard(browser, site_server: s
     assert dark_bg == "rgb(26, 28, 29)"
     assert light_bg == "rgb(251, 250, 247)"
     assert outside == []
+
+
+@pytest.mark.browser
+def test_in_a_browser_reader_follows_the_note_to_the_follow_up_and_back(
+    browser, site_server: str
+) -> None:
+    page = browser.new_page()
+    page.goto(site_server + "/")
+    page.get_by_role("link", name="Older posts").click()
+    page.get_by_role("heading", name="Texting my therapist").get_by_role("link").click()
+    note = page.locator("main .update-note")
+    assert note.inner_text().startswith("Note added October 2017:")
+    note.get_by_role("link", name="The rules we settled on").click()
+    page.wait_for_url(site_server + "/2017/10/the-rules-we-settled-on/")
+    assert page.get_by_role("heading", level=1).inner_text() == "The rules we settled on"
+    page.locator("main .update-note").get_by_role("link", name="Texting my therapist").click()
+    page.wait_for_url(site_server + "/2016/03/texting-my-therapist/")
+    page.close()
