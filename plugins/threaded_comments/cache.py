@@ -1,9 +1,10 @@
 """The plugin's own cache, beside Pelican's content cache in CACHE_PATH.
 
-It keeps, per post, the thread and its HTML under a key made of the comment files'
-names, sizes and modification times, and the rendered body of every comment under the
-hash of its text: an unchanged rebuild reads no comment file and renders nothing, and a
-new comment costs one render.
+It keeps, per post, the comments and the thread's HTML under a key made of the comment
+files' names, sizes and modification times, and the rendered body of every comment under
+the hash of its text: an unchanged rebuild reads no comment file and renders nothing, and
+a new comment costs one render. Comments are stored as plain tuples, which unpickle many
+times faster than objects.
 """
 
 from __future__ import annotations
@@ -12,12 +13,20 @@ import hashlib
 import logging
 import pickle
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from .reader import Comment
 
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "threaded_comments.pickle"
+
+
+# A comment as stored: (id, author, ISO date, body, replyto, website, likes, author_role,
+# source path, content key).
+Record = tuple[str, str, str, str, str | None, str | None, int, str | None, str, str]
 
 
 @dataclass
@@ -25,9 +34,13 @@ class PostEntry:
     """What a post's comments came to the last time its files looked like `key`."""
 
     key: tuple
-    top_level: list
-    html: str
-    content_keys: list[str]
+    records: list[Record]
+    # The thread's HTML, valid while (comments open, timezone) stay `html_key`.
+    html_key: tuple = ()
+    html: str = ""
+    # The post's comment feed, valid while the post's title and URLs stay `feed_key`.
+    feed_key: tuple = ()
+    feed: str = ""
 
 
 @dataclass
@@ -37,6 +50,42 @@ class CommentCache:
     fingerprint: str = ""
     rendered: dict[str, str] = field(default_factory=dict)
     posts: dict[str, PostEntry] = field(default_factory=dict)
+    # Set when this build changed anything, so an unchanged rebuild writes nothing.
+    dirty: bool = False
+
+
+def to_record(comment: Comment, content_key: str) -> Record:
+    """A comment as the cache stores it."""
+    return (
+        comment.id,
+        comment.author,
+        comment.date.isoformat(),
+        comment.body,
+        comment.replyto,
+        comment.website,
+        comment.likes,
+        comment.author_role,
+        comment.source_path,
+        content_key,
+    )
+
+
+def from_record(record: Record, post: str, rendered: dict[str, str]) -> Comment:
+    """The comment a record stands for, with its rendered body."""
+    comment_id, author, date, body, replyto, website, likes, role, source, key = record
+    return Comment(
+        id=comment_id,
+        post=post,
+        author=author,
+        date=datetime.fromisoformat(date),
+        body=body,
+        replyto=replyto,
+        website=website,
+        likes=likes,
+        author_role=role,
+        source_path=source,
+        content=rendered[key],
+    )
 
 
 def code_fingerprint(settings: dict[str, Any]) -> str:
@@ -67,12 +116,15 @@ def load(pelican_settings: dict[str, Any], fingerprint: str) -> CommentCache:
         return CommentCache(fingerprint)
     if not isinstance(cached, CommentCache) or cached.fingerprint != fingerprint:
         return CommentCache(fingerprint)
+    cached.dirty = False
     return cached
 
 
 def save(pelican_settings: dict[str, Any], cache: CommentCache, used_keys: set[str]) -> None:
-    """Store the cache, keeping only bodies this build used so it never grows stale."""
+    """Store the cache if it changed, keeping only bodies this build used."""
     if not pelican_settings.get("CACHE_CONTENT"):
+        return
+    if not cache.dirty and len(cache.rendered) == len(used_keys):
         return
     cache.rendered = {key: cache.rendered[key] for key in used_keys if key in cache.rendered}
     path = cache_path(pelican_settings)

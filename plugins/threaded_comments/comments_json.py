@@ -12,24 +12,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .threads import flatten
+from .reader import Comment
 
 
-def comments_index(articles: list[Any]) -> dict[str, Any]:
-    """The comments.json document for articles that carry the plugin's attributes."""
-    posts = {}
-    for article in articles:
-        comments = flatten(article.comments)
-        modified = getattr(article, "modified", None) or article.date
-        posts[article.slug] = {
-            "url": f"/{article.url}",
-            "title": article.title,
-            "open": article.comments_open,
-            "modified": modified.isoformat(),
-            "comments": [comment.id for comment in comments],
-            "likes": {comment.id: comment.likes for comment in comments},
-        }
-    return {"posts": posts}
+def post_index_entry(article: Any, url: str, comments: list[Comment]) -> dict[str, Any]:
+    """A post's entry in comments.json; `url` is the article's URL (costly to work out)."""
+    modified = getattr(article, "modified", None) or article.date
+    return {
+        "url": f"/{url}",
+        "title": article.title,
+        "open": article.comments_open,
+        "modified": modified.isoformat(),
+        "comments": [comment.id for comment in comments],
+        "likes": {comment.id: comment.likes for comment in comments},
+    }
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -47,6 +43,6 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_comments_index(path: Path, articles: list[Any]) -> None:
-    """Write comments.json for `articles` to `path`."""
-    write_atomically(path, json.dumps(comments_index(articles), indent=1, ensure_ascii=False))
+def write_comments_index(path: Path, document: dict[str, Any]) -> None:
+    """Write the comments.json `document` to `path`."""
+    write_atomically(path, json.dumps(document, ensure_ascii=False))

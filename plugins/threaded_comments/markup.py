@@ -23,17 +23,25 @@ def likes_text(likes: int) -> str:
     return "Liked by 1 person" if likes == 1 else f"Liked by {likes} people"
 
 
-def comment_form(post: str, action: str, replyto: Comment | None = None, suffix: str = "") -> str:
-    """The comment form's fields; `replyto` makes it the no-JavaScript reply to that comment.
+# Stand-ins for a comment's id and author in the per-post reply form, filled per comment.
+_ID = "\x00id\x00"
+_AUTHOR = "\x00author\x00"
 
-    `suffix` keeps element ids unique when several forms share a page.
+
+def comment_form(
+    post: str, action: str, parent_id: str | None = None, parent_author: str = ""
+) -> str:
+    """The comment form; with `parent_id`, the no-JavaScript reply to that comment.
+
+    A reply form's element ids end in "-<parent id>", unique when many share a page.
     """
-    form_id = ' id="commentform"' if replyto is None else ""
-    parent = "" if replyto is None else escape(replyto.id)
+    form_id = ' id="commentform"' if parent_id is None else ""
+    parent = "" if parent_id is None else escape(parent_id)
+    suffix = "" if parent_id is None else f"-{parent}"
     replying = (
         ""
-        if replyto is None
-        else f'<p class="comment-replying-to">Replying to {escape(replyto.author)}'
+        if parent_id is None
+        else f'<p class="comment-replying-to">Replying to {escape(parent_author)}'
         f' (<a href="#comment-{parent}">their comment</a>).</p>'
     )
     return (
@@ -69,6 +77,11 @@ def comment_form(post: str, action: str, replyto: Comment | None = None, suffix:
 def _comment_html(
     comment: Comment, out: list[str], post: str, options: dict[str, Any], timezone: tzinfo
 ) -> None:
+    """Append one comment and its replies to `out`.
+
+    `options` holds the settings, "open", and "reply_form": the post's reply form with
+    stand-ins for the parent's id and author.
+    """
     cid = escape(comment.id)
     author = escape(comment.author)
     if comment.website:
@@ -110,7 +123,7 @@ def _comment_html(
             # Without JavaScript the Reply link lands here; CSS shows it as the :target.
             f'<div class="comment-reply-form" id="reply-{cid}">'
             f'<h3 class="comment-reply-title">Reply to {author}</h3>'
-            f"{comment_form(post, options['FORM_ACTION'], comment, f'-{cid}')}</div>"
+            f"{options['reply_form'].replace(_ID, cid).replace(_AUTHOR, author)}</div>"
         )
     out.append("</article>")
     if comment.replies:
@@ -131,6 +144,8 @@ def thread_html(
     if not top_level:
         return ""
     out = ['<ol class="comment-list">']
+    # One reply form per post, its blanks filled per comment: cheaper than one per comment.
+    options = {**options, "reply_form": comment_form(post, options["FORM_ACTION"], _ID, _AUTHOR)}
     for comment in top_level:
         _comment_html(comment, out, post, options, timezone)
     out.append("</ol>")

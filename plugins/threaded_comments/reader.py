@@ -25,6 +25,11 @@ class CommentFileError(ValueError):
     def __init__(self, path: Path | str, problem: str) -> None:
         super().__init__(f"{path}: {problem}")
         self.path = str(path)
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Raised in the prefetch process, it travels back pickled.
+        return (type(self), (self.path, self.problem))
 
 
 @dataclass(slots=True)

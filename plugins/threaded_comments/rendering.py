@@ -38,9 +38,11 @@ _markdown = MarkdownIt("commonmark", {"html": False}).disable(
 )
 
 # Anything that could make Markdown do more than wrap paragraphs sends a body down the
-# full path. Non-printable characters (tabs, NBSP, other separators) are caught by
-# str.isprintable() instead.
-_MARKDOWN_SIGNS = re.compile(r"[\\`*_\[\]<>&#!|~=+]|^[ \-]|^\d+[.)]| $", re.MULTILINE)
+# full path: these characters anywhere, and a line that starts or ends with a space, starts
+# with "-" or reads like "1." or "1)" (list items). Non-printable characters (tabs, NBSP,
+# other separators) are caught by str.isprintable() instead.
+_MARKDOWN_CHARACTERS = re.compile(r"[\\`*_\[\]<>&#!|~=+]")
+_MARKDOWN_LINE = re.compile(r"[ \-]|\d+[.)]")
 _BLANK_LINES = re.compile(r"\n{2,}")
 
 
@@ -55,11 +57,13 @@ def _plain_paragraphs(text: str) -> str | None:
     Most comments are plain prose; this is what Markdown plus the sanitiser would give
     them, at a fraction of the cost (a property test holds the two equal).
     """
-    if _MARKDOWN_SIGNS.search(text):
+    if _MARKDOWN_CHARACTERS.search(text):
         return None
     paragraphs = _BLANK_LINES.split(text.strip("\n"))
-    if not all(line.isprintable() for paragraph in paragraphs for line in paragraph.split("\n")):
-        return None
+    for paragraph in paragraphs:
+        for line in paragraph.split("\n"):
+            if not line.isprintable() or line.endswith(" ") or _MARKDOWN_LINE.match(line):
+                return None
     return "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
 
 
@@ -70,6 +74,8 @@ def _normalise_newlines(text: str) -> str:
 def render_comment_markdown(text: str) -> str:
     """A comment body (Markdown) as safe HTML."""
     text = _normalise_newlines(text)
+    if not text.strip():
+        return ""
     plain = _plain_paragraphs(text)
     if plain is not None:
         return plain
@@ -84,13 +90,3 @@ def render_full(text: str) -> str:
 def content_key(text: str) -> str:
     """The render cache's key for a body: its hash, with the renderer's version."""
     return hashlib.blake2b(f"{RENDER_VERSION}\0{text}".encode(), digest_size=16).hexdigest()
-
-
-def render_cached(text: str, cache: dict[str, str], used: set[str]) -> str:
-    """render_comment_markdown through `cache` (content key -> HTML), noting keys in `used`."""
-    key = content_key(text)
-    used.add(key)
-    html = cache.get(key)
-    if html is None:
-        html = cache[key] = render_comment_markdown(text)
-    return html
