@@ -144,7 +144,8 @@ class Intake:
             author=form.author,
             email=form.email,
             body=form.comment,
-            permalink=self.site_link(post.url),
+            # Absolute, as Akismet wants it; without a SITEURL the site is where the intake is.
+            permalink=(self.settings.site_url or api_origin(request)) + post.url,
             parent_id=form.replyto,
             website=form.website,
             ip=address,

@@ -62,7 +62,7 @@ def test_form_post_redirects_to_the_pending_notice_after_the_row_is_committed(in
     assert row["ip"] == "127.0.0.1"
     assert row["user_agent"] == "test-browser/1.0"
     assert row["referrer"] == f"http://127.0.0.1{OPEN_URL}"
-    assert row["permalink"] == OPEN_URL
+    assert row["permalink"] == f"{intake.base_url}".rstrip("/") + OPEN_URL
     assert row["honeypot"] == 0
     assert row["created_at"]
 
