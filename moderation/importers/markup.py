@@ -100,10 +100,18 @@ def _wrap_paragraphs(root: BeautifulSoup, run: list[Tag | NavigableString]) -> N
         (isinstance(n, Tag) and n.name == "img") or n.get_text().strip() for n in run
     ):
         return
-    source = "".join(n.output_ready() if isinstance(n, NavigableString) else str(n) for n in run)
+    # Most comments are text alone, which needs no second parse.
+    plain = all(isinstance(n, NavigableString) for n in run)
+    source = "".join(
+        str(n) if plain else n.output_ready() if isinstance(n, NavigableString) else str(n)
+        for n in run
+    )
     for piece in _BLANK_LINE.split(source.strip()):
         paragraph = root.new_tag("p")
-        paragraph.extend(list(_soup(piece.strip()).contents))
+        if plain:
+            paragraph.append(NavigableString(piece.strip()))
+        else:
+            paragraph.extend(list(_soup(piece.strip()).contents))
         for text in paragraph.find_all(string=lambda s: "\n" in s):
             if text.find_parent(("pre", "code")) is None:
                 _break_lines(root, text)
