@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import PROJECT_ROOT, read_html, run_pelican
 
-from moderation.importers.files import MANIFEST_NAME
+from moderation.importers.files import MANIFEST_NAME, write_files
 from moderation.importers.wordpress import WXRError, import_wordpress
 
 EXPORT = PROJECT_ROOT / "tests" / "fixtures" / "wordpress" / "export.xml"
@@ -508,3 +508,18 @@ def test_a_self_hosted_export_with_relative_links(tmp_path: Path):
     page = read_html(output / "2015" / "01" / "the-first-winter" / "index.html")
     assert page.find("article", id="comment-wp-9") is not None
     assert page.find("a", href="/2015/02/the-second-winter/") is not None
+
+
+def test_a_damaged_manifest_stops_the_import_before_anything_is_written(tmp_path: Path):
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / MANIFEST_NAME).write_text("{ not json")
+    with pytest.raises(ValueError, match="import manifest is damaged"):
+        import_into(content)
+    assert sorted(p.name for p in content.iterdir()) == [MANIFEST_NAME]
+
+
+def test_files_outside_the_content_folder_are_refused(tmp_path: Path):
+    with pytest.raises(ValueError, match="outside the content folder"):
+        write_files(tmp_path / "content", {"../escaped.md": "Title: x\n"})
+    assert not (tmp_path / "escaped.md").exists()
