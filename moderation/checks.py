@@ -97,10 +97,13 @@ def blocklisted(comment: Comment, settings: RuleSettings) -> list[str]:
     reasons += [f"blocklisted word: {word!r}" for word in blocklist.words if word in text]
     email = (comment["email"] or "").lower()
     if email:
+        # The reason names a domain entry but never the address itself: reasons outlive
+        # the purge of private details.
+        reasons += ["blocklisted email address" for entry in blocklist.emails if email == entry]
         reasons += [
-            f"blocklisted email: {entry}"
+            f"blocklisted email domain: {entry}"
             for entry in blocklist.emails
-            if email == entry or (entry.startswith("@") and email.endswith(entry))
+            if entry.startswith("@") and email.endswith(entry)
         ]
     if comment["ip"] and blocklist.networks:
         try:

@@ -182,7 +182,7 @@ def _check_with_akismet(
             return check_comments(
                 verified, settings, comments, modified, lambda: progress.advance(task)
             )
-    except akismet.RequestError as error:
+    except (akismet.RequestError, akismet.ProtocolError) as error:
         reason = CheckResult(error=describe_error(error))
         return {comment["id"]: reason for comment in comments}
 
@@ -246,28 +246,24 @@ def verdict_table(verdicts: Mapping[str, Verdict], title: str) -> Table:
     """Each comment's automatic decision and why."""
     table = Table(title=title)
     for column in ("comment", "decision", "by", "why"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "comment")
     for comment_id, verdict in verdicts.items():
         status = str(verdict.status) if verdict.status else "stays pending"
         table.add_row(comment_id, status, verdict.actor, "; ".join(verdict.reasons))
     return table
 
 
-def log_table(connection: sqlite3.Connection) -> Table:
-    """The decision log: what, when, by whom (rule, Akismet, the author, a reader), why."""
-    table = Table(title="Decision log")
-    for column in ("when", "comment", "post", "what", "by", "why"):
-        table.add_column(column)
+def log_lines(connection: sqlite3.Connection) -> list[str]:
+    """The decision log, one plain line each (easy to grep): when, comment, post, what,
+    by whom (rule, akismet, author, reader, publish) and why."""
+    lines = []
     for entry in inbox.decision_log(connection):
-        table.add_row(
-            entry["at"],
-            entry["comment_id"],
-            entry["post_slug"] or "",
-            entry["action"],
-            entry["actor"],
-            entry["reason"],
+        why = f": {entry['reason']}" if entry["reason"] else ""
+        lines.append(
+            f"{entry['at']}  {entry['comment_id']}  {entry['post_slug'] or '-'}  "
+            f"{entry['action']} by {entry['actor']}{why}"
         )
-    return table
+    return lines
 
 
 def make_correction(
@@ -306,7 +302,8 @@ def run(
     connection = inbox.connect(paths.inbox)
     try:
         if options.log:
-            console.print(log_table(connection))
+            for line in log_lines(connection):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
             return EXIT_OK
         return _run(connection, paths, settings, options, console, blog_lang, interactive)
     finally:
@@ -412,7 +409,7 @@ def _review(
     if options.no_input or not interactive:
         table = Table(title="Waiting for your review (run `invoke moderate` on a terminal)")
         for column in ("comment", "status", "post", "author", "why"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column == "comment")
         for comment in to_review:
             reasons = "; ".join(json.loads(comment["reasons"] or "[]"))
             care = "NEEDS CARE " if comment["needs_care"] else ""

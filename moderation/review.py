@@ -163,7 +163,7 @@ def summary_table(result: ReviewResult) -> Table:
     """One row per comment the author looked at, with what she decided."""
     table = Table(title="Review summary")
     for column in ("comment", "post", "author", "decision"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "comment")
     for comment, action in result.decisions:
         table.add_row(comment["id"], comment["post_slug"], comment["author"], action)
     return table

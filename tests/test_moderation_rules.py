@@ -39,8 +39,8 @@ def test_a_filled_honeypot_is_spam():
     ("fields", "reason"),
     [
         ({"body": "Cheap PILLS here"}, "blocklisted word: 'cheap pills'"),
-        ({"email": "Bot@Spam.example"}, "blocklisted email: bot@spam.example"),
-        ({"email": "anyone@junk.example"}, "blocklisted email: @junk.example"),
+        ({"email": "Bot@Spam.example"}, "blocklisted email address"),
+        ({"email": "anyone@junk.example"}, "blocklisted email domain: @junk.example"),
         ({"ip": "203.0.113.77"}, "blocklisted address range: 203.0.113.0/24"),
         ({"ip": "2001:db8::5"}, "blocklisted address range: 2001:db8::/32"),
     ],
