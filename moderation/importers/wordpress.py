@@ -161,7 +161,7 @@ def plan_import(
     files: dict[str, str] = {}
     for entry in entries:
         comments, mentions = _comments(entry, links, author_ids, author_emails, summary)
-        files[entry.path] = _post_text(entry, export, links, display_names, mentions, summary)
+        files[entry.path] = _post_text(entry, links, display_names, mentions, summary)
         files.update(comments)
         summary.posts_with_comments += bool(comments)
     return files, summary
@@ -290,7 +290,6 @@ def _with_fragment(url: str, fragment: str) -> str:
 
 def _post_text(
     entry: _Entry,
-    export: wxr.Export,
     links: _LinkIndex,
     display_names: dict[str, str],
     mentions: list[str],
@@ -314,7 +313,8 @@ def _post_text(
         metadata["Tags"] = ", ".join(dict.fromkeys([*item.categories[1:], *item.tags]))
         if item.comment_status == "closed":
             metadata["Comments"] = "closed"
-        metadata["Summary"] = markup.plain_text(markup.parse(item.excerpt))
+        # Pelican reads a summary as Markdown, so it is converted like the body.
+        metadata["Summary"] = markup.to_markdown(markup.parse(item.excerpt))
         metadata.update(note)
         metadata["Mentions"] = ", ".join(mentions)
     if entry.status:
