@@ -158,7 +158,7 @@ class Intake:
         if self.comment_limits:
             self.comment_limits.hit(address)
         log.info("intake: comment %s received for %s", comment_id, post.slug)
-        removal_url = f"{api_origin(request)}/api/comments/{comment_id}/remove?token={token}"
+        removal_url = removal_link(request, comment_id, token)
         if wants_json(request):
             return JSONResponse(
                 {
@@ -187,7 +187,7 @@ class Intake:
             return HTMLResponse(intake_pages.no_receipt_page(), status_code=404)
         slug, comment_id, token = parts
         post = self.targets.post(slug)
-        removal_url = f"{api_origin(request)}/api/comments/{comment_id}/remove?token={token}"
+        removal_url = removal_link(request, comment_id, token)
         response = HTMLResponse(
             intake_pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
             headers={"Cache-Control": "no-store"},
@@ -354,6 +354,11 @@ def client_address(request: Request) -> str:
 def api_origin(request: Request) -> str:
     """Where this intake is reached, for links back to it (removal links)."""
     return str(request.base_url).rstrip("/")
+
+
+def removal_link(request: Request, comment_id: str, token: str) -> str:
+    """The reader's private link to ask for her comment's removal."""
+    return f"{api_origin(request)}/api/comments/{comment_id}/remove?token={token}"
 
 
 async def read_body(request: Request, limit: int) -> bytes:

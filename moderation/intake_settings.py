@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
+from pelican.settings import read_settings
 
 INBOX_ENV = "COMMENT_INTAKE_INBOX"
 
@@ -49,21 +49,14 @@ class IntakeSettings:
     forwarded_allow_ips: str = DEFAULTS["FORWARDED_ALLOW_IPS"]
 
 
-def load_pelican_settings(settings_file: Path) -> dict:
-    """Pelican's defaults overlaid with a settings file, as Pelican reads them."""
-    settings = DEFAULT_CONFIG.copy()
-    settings.update(get_settings_from_file(str(settings_file)))
-    return settings
-
-
 def output_dir(settings_file: Path) -> Path:
     """The built site's folder for this settings file."""
-    return settings_file.parent / load_pelican_settings(settings_file).get("OUTPUT_PATH", "output")
+    return settings_file.resolve().parent / read_settings(str(settings_file))["OUTPUT_PATH"]
 
 
 def intake_settings(settings_file: Path) -> IntakeSettings:
     """Read COMMENT_INTAKE from a Pelican settings file."""
-    pelican = load_pelican_settings(settings_file)
+    pelican = read_settings(str(settings_file))
     root = settings_file.resolve().parent
     options = {**DEFAULTS, **pelican.get("COMMENT_INTAKE", {})}
     inbox_path = Path(os.environ.get(INBOX_ENV) or options["INBOX_PATH"])
@@ -73,7 +66,7 @@ def intake_settings(settings_file: Path) -> IntakeSettings:
 
     return IntakeSettings(
         inbox_path=inbox_path if inbox_path.is_absolute() else root / inbox_path,
-        comments_json=root / pelican.get("OUTPUT_PATH", "output") / "comments.json",
+        comments_json=root / pelican["OUTPUT_PATH"] / "comments.json",
         site_url=(pelican.get("SITEURL") or "").rstrip("/"),
         allowed_origin=options["ALLOWED_ORIGIN"],
         max_body_bytes=int(options["MAX_BODY_BYTES"]),
