@@ -90,16 +90,17 @@ def _scan(root: Path) -> dict[str, Stamps]:
 def _check_folders(root: Path, folders: dict[str, Stamps], known_slugs: set[str]) -> None:
     for slug in sorted(set(folders) - known_slugs):
         raise CommentFileError(root / slug, f"is a comment folder for no post (no slug {slug!r})")
-    owners: dict[str, str] = {}
-    for slug, stamps in folders.items():
-        for name, _, _ in stamps:
+    owners: dict[str, tuple[str, str]] = {}
+    for slug in sorted(folders):
+        for name, _, _ in folders[slug]:
             comment_id = comment_id_from_name(name)
             if comment_id in owners:
+                first_slug, first_name = owners[comment_id]
                 raise CommentFileError(
                     root / slug / name,
-                    f"duplicate comment id (also in {root / owners[comment_id]})",
+                    f"duplicate comment id (also {root / first_slug / first_name})",
                 )
-            owners[comment_id] = slug
+            owners[comment_id] = (slug, name)
 
 
 def _is_open(article: Any, options: dict[str, Any], now: datetime) -> bool:

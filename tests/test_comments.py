@@ -1,0 +1,544 @@
+"""Threaded comments as a reader meets them: small sites built in tmp folders with the
+project's settings, theme and plugin, checked in the HTML, comments.json and the feeds."""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import PROJECT_ROOT, read_html, run_pelican
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+POST_URL = "2016/03/first-post/index.html"
+
+
+def write_post(content: Path, slug: str, date: str, *extra: str) -> None:
+    content.mkdir(parents=True, exist_ok=True)
+    header = "\n".join([f"Title: Post {slug}", f"Date: {date}", f"Slug: {slug}", *extra])
+    (content / f"{slug}.md").write_text(
+        f"{header}\n\nA few quiet lines about a session, written for the test.\n",
+        encoding="utf-8",
+    )
+
+
+def write_comment(content: Path, post: str, comment_id: str, body: str, **meta: str) -> Path:
+    folder = content / "comments" / post
+    folder.mkdir(parents=True, exist_ok=True)
+    meta.setdefault("author", "Reader")
+    meta.setdefault("date", "2016-03-15T10:00:00+00:00")
+    lines = [f"{key}: {value}" for key, value in meta.items()]
+    path = folder / f"{comment_id}.md"
+    path.write_text("\n".join(lines) + "\n\n" + body + "\n", encoding="utf-8")
+    return path
+
+
+def small_site(content: Path) -> None:
+    """Four posts: a long discussion, none, one comment, and comments closed."""
+    write_post(content, "first-post", "2016-03-14 20:00")
+    write_post(content, "quiet-post", "2016-04-01 20:00")
+    write_post(content, "single-post", "2016-05-01 20:00")
+    write_post(content, "closed-post", "2016-06-01 20:00", "Comments: closed")
+    # File names out of date order: the thread must follow the dates.
+    write_comment(
+        content,
+        "first-post",
+        "b-late",
+        "Coming back to this a week later. See [my notes](https://notes.example.org/x).",
+        author="Hollis",
+        date="2016-03-21T09:00:00+00:00",
+        likes="1",
+    )
+    write_comment(
+        content,
+        "first-post",
+        "a-early",
+        "The *counting of hours* is so familiar.",
+        author="Juniper",
+        date="2016-03-15T07:00:00+00:00",
+        website="https://juniper.example.net",
+        likes="3",
+    )
+    write_comment(
+        content,
+        "first-post",
+        "r1",
+        "Thank you, Juniper.",
+        author="Maren",
+        author_role="author",
+        date="2016-03-15T09:00:00+00:00",
+        replyto="a-early",
+    )
+    # A chain six replies long below a-early/r1: deeper than the default cap of 5.
+    parent = "r1"
+    for depth in range(3, 9):
+        write_comment(
+            content,
+            "first-post",
+            f"d{depth}",
+            f"Reply at depth {depth}.",
+            author=f"Voice{depth}",
+            date=f"2016-03-16T{depth:02d}:00:00+00:00",
+            replyto=parent,
+        )
+        parent = f"d{depth}"
+    # An earlier reply to a-early than r2, filed under a later name.
+    write_comment(
+        content,
+        "first-post",
+        "r2",
+        "Same here.",
+        author="Dev",
+        date="2016-03-17T09:00:00+00:00",
+        replyto="a-early",
+    )
+    write_comment(content, "single-post", "s1", "Just one.", date="2016-05-02T10:00:00+00:00")
+    write_comment(content, "closed-post", "c1", "Before closing.", date="2016-06-02T10:00:00+00:00")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("comments")
+    small_site(root / "content")
+    result = run_pelican(root / "content", root / "output")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root / "output"
+
+
+def build(content: Path, *overrides: str) -> tuple[Path, str, int]:
+    output = content.parent / "output"
+    result = run_pelican(content, output, *overrides)
+    return output, result.stdout + result.stderr, result.returncode
+
+
+def comment(page: BeautifulSoup, comment_id: str):
+    return page.select_one(f"article.comment#comment-{comment_id}")
+
+
+def thread_ids(ol) -> list:
+    """The ids of a comment list, with each comment's replies nested after it."""
+    result = []
+    for item in ol.find_all("li", recursive=False):
+        result.append(item.find("article")["data-comment-id"])
+        children = item.find("ol", class_="children", recursive=False)
+        if children is not None:
+            result.append(thread_ids(children))
+    return result
+
+
+# --- threads, order, depth ---------------------------------------------------------------
+
+
+def test_replies_nest_under_their_parent_oldest_first_and_the_cap_keeps_every_reply(built):
+    page = read_html(built / POST_URL)
+    section = page.select_one("main section#comments[aria-labelledby=comments-title]")
+    assert section.select_one("#comments-title").get_text(strip=True) == "10 Comments"
+    top = section.select_one("ol.comment-list")
+    # d3..d5 nest to depth 5; d6, d7, d8 are deeper and follow d5 at depth 5.
+    assert thread_ids(top) == [
+        "a-early",
+        ["r1", ["d3", ["d4", ["d5", "d6", "d7", "d8"]]], "r2"],
+        "b-late",
+    ]
+    assert len(page.select("article.comment")) == 10
+
+
+def test_replies_below_the_cap_say_whom_they_answer(built):
+    page = read_html(built / POST_URL)
+    for comment_id, parent_name, parent_id in [("d6", "Voice5", "d5"), ("d8", "Voice7", "d7")]:
+        note = comment(page, comment_id).select_one(".comment-in-reply-to")
+        assert note.get_text(" ", strip=True) == f"in reply to {parent_name}"
+        assert note.a["href"] == f"#comment-{parent_id}"
+        assert comment(page, comment_id).find_parent("li")["class"][-1] == "depth-5"
+    assert comment(page, "d5").select_one(".comment-in-reply-to") is None
+
+
+def test_order_newest_first_is_a_setting(tmp_path):
+    small_site(tmp_path / "content")
+    output, log, code = build(tmp_path / "content", 'THREADED_COMMENTS={"ORDER": "newest"}')
+    assert code == 0, log
+    top = read_html(output / POST_URL).select_one("ol.comment-list")
+    ids = thread_ids(top)
+    assert ids[0] == "b-late"
+    assert ids[2][0] == "r2"
+
+
+def test_max_depth_setting(tmp_path):
+    small_site(tmp_path / "content")
+    output, log, code = build(tmp_path / "content", 'THREADED_COMMENTS={"MAX_DEPTH": 2}')
+    assert code == 0, log
+    page = read_html(output / POST_URL)
+    ids = thread_ids(page.select_one("ol.comment-list"))
+    assert ids[1] == ["r1", "d3", "d4", "d5", "d6", "d7", "d8", "r2"]
+    assert "in reply to Maren" in comment(page, "d3").get_text(" ", strip=True)
+    assert comment(page, "r2").select_one(".comment-in-reply-to") is None
+
+
+# --- one comment: author, date, likes, links, badge ----------------------------------------
+
+
+def test_comment_shows_author_link_permalink_date_and_body(built):
+    page = read_html(built / POST_URL)
+    juniper = comment(page, "a-early")
+    link = juniper.select_one(".comment-author a")
+    assert link.get_text() == "Juniper"
+    assert link["href"] == "https://juniper.example.net"
+    assert link["rel"] == ["nofollow", "ugc", "noopener"]
+    permalink = juniper.select_one("a.comment-permalink")
+    assert permalink["href"] == "#comment-a-early"
+    assert permalink.time["datetime"] == "2016-03-15T07:00:00+00:00"
+    assert permalink.get_text(strip=True) == "15 March 2016 at 07:00"
+    assert juniper.select_one(".comment-content em").get_text() == "counting of hours"
+    # No website: the name is plain text.
+    assert comment(page, "r2").select_one(".comment-author a") is None
+
+
+def test_links_in_bodies_are_nofollow_ugc_noopener(built):
+    link = comment(read_html(built / POST_URL), "b-late").select_one(".comment-content a")
+    assert link["href"] == "https://notes.example.org/x"
+    assert link["rel"] == ["nofollow", "ugc", "noopener"]
+
+
+@pytest.mark.parametrize(
+    ("comment_id", "text"),
+    [("a-early", "Liked by 3 people"), ("b-late", "Liked by 1 person"), ("r2", "")],
+)
+def test_likes_wording(built, comment_id, text):
+    likes = comment(read_html(built / POST_URL), comment_id).select_one("p.comment-likes")
+    assert likes["data-comment-id"] == comment_id
+    assert likes.get_text(strip=True) == text
+
+
+def test_author_badge_only_on_the_authors_comments(built):
+    page = read_html(built / POST_URL)
+    badges = page.select("article.comment .comment-author-badge")
+    assert [b.find_parent("article")["id"] for b in badges] == ["comment-r1"]
+    assert badges[0].get_text() == "Author"
+    assert "by-author" in comment(page, "r1")["class"]
+
+
+def test_like_button_and_reply_link_follow_the_contract(built):
+    juniper = comment(read_html(built / POST_URL), "a-early")
+    like = juniper.select_one("form.like-form")
+    assert (like["method"], like["action"]) == ("post", "/api/likes")
+    fields = {field["name"]: field["value"] for field in like.select("input[type=hidden]")}
+    assert fields == {"post": "first-post", "comment": "a-early"}
+    assert like.button["type"] == "submit"
+    assert like.button.get_text(strip=True) == "Like"
+    reply = juniper.select_one("a.comment-reply-link")
+    assert reply["data-replyto"] == "a-early"
+    assert reply.get_text(strip=True) == "Reply"
+    assert reply["href"].startswith("?replyto=a-early#")
+
+
+def test_reply_without_javascript_opens_a_form_that_names_the_comment(built):
+    page = read_html(built / POST_URL)
+    reply = comment(page, "r1").select_one("a.comment-reply-link")
+    target = page.select_one("#" + reply["href"].split("#", 1)[1])
+    assert target["class"] == ["comment-reply-form"]
+    form = target.form
+    assert (form["method"], form["action"]) == ("post", "/api/comments")
+    assert form.select_one("input[name=replyto]")["value"] == "r1"
+    assert form.select_one("input[name=post]")["value"] == "first-post"
+    assert "Replying to Maren" in form.get_text(" ", strip=True)
+    for name in ("author", "email", "website", "comment", "subject"):
+        field = form.select_one(f"[name={name}]")
+        assert form.select_one(f"label[for={field['id']}]") is not None
+    # Shown only as the URL's target, by CSS that ships with the theme.
+    css = (PROJECT_ROOT / "theme/static/css/comments.css").read_text()
+    assert ".comment-reply-form {\n  display: none;" in css
+    assert ".comment-reply-form:target {\n  display: block;" in css
+
+
+# --- the form --------------------------------------------------------------------------------
+
+
+def test_leave_a_reply_form_follows_the_contract(built):
+    page = read_html(built / POST_URL)
+    respond = page.select_one("section#comments div#respond")
+    assert respond.select_one("h3").get_text(" ", strip=True).startswith("Leave a Reply")
+    pending = respond.select_one("p#comment-pending")
+    assert pending["class"] == ["comment-notice"]
+    assert pending["role"] == "status"
+    assert pending.get_text() == "Your comment is awaiting moderation."
+    form = respond.select_one("form#commentform")
+    assert (form["method"], form["action"]) == ("post", "/api/comments")
+    assert form.select_one("input[type=hidden][name=post]")["value"] == "first-post"
+    assert form.select_one("input[type=hidden][name=replyto]")["value"] == ""
+    labels = {}
+    for name in ("author", "email", "website", "comment", "subject"):
+        field = form.select_one(f"[name={name}]")
+        labels[name] = form.select_one(f"label[for={field['id']}]").get_text(" ", strip=True)
+    assert labels["author"] == "Name (required)"
+    assert labels["email"] == "Email (required, never published)"
+    assert labels["comment"] == "Comment (required)"
+    assert form.select_one("[name=author]").has_attr("required")
+    assert form.select_one("[name=email]").has_attr("required")
+    assert form.select_one("textarea[name=comment]") is not None
+    assert form.button.get_text(strip=True) == "Post Comment"
+    text = form.get_text(" ", strip=True)
+    assert "moderated" in text
+    assert "Akismet" in text
+    assert form.select_one("a[href='https://akismet.com/privacy/']") is not None
+
+
+def test_honeypot_is_hidden_from_people_screen_readers_and_the_keyboard(built):
+    form = read_html(built / POST_URL).select_one("form#commentform")
+    trap = form.select_one("input[name=subject]")
+    assert trap["type"] == "text"
+    assert trap["tabindex"] == "-1"
+    assert trap["autocomplete"] == "off"
+    holder = trap.find_parent("p")
+    assert holder["aria-hidden"] == "true"
+    css = (PROJECT_ROOT / "theme/static/css/comments.css").read_text()
+    assert f".{holder['class'][0]} {{\n  position: absolute;\n  left: -10000px;" in css
+
+
+def test_pending_notice_is_hidden_until_it_is_the_target(built):
+    css = (PROJECT_ROOT / "theme/static/css/comments.css").read_text()
+    assert ".comment-notice {\n  display: none;" in css
+    assert ".comment-notice:target" in css
+
+
+# --- lists, closing, feeds, comments.json -----------------------------------------------
+
+
+def test_list_pages_say_n_comments_or_leave_a_comment(built):
+    index = read_html(built / "index.html")
+    counts = {}
+    for summary in index.select("article.summary"):
+        link = summary.select_one("a.comment-count")
+        title = summary.h2.get_text(strip=True)
+        counts[title] = None if link is None else (link.get_text(strip=True), link["href"])
+    assert counts["Post first-post"] == ("10 Comments", "/2016/03/first-post/#comments")
+    assert counts["Post single-post"] == ("1 Comment", "/2016/05/single-post/#comments")
+    assert counts["Post quiet-post"] == ("Leave a comment", "/2016/04/quiet-post/#comments")
+    assert counts["Post closed-post"] == ("1 Comment", "/2016/06/closed-post/#comments")
+    category = read_html(built / "category/misc/index.html")
+    link = category.select_one("a.comment-count[href='/2016/03/first-post/#comments']")
+    assert link.get_text(strip=True) == "10 Comments"
+
+
+def test_closed_post_shows_comments_but_no_form(built):
+    page = read_html(built / "2016/06/closed-post/index.html")
+    section = page.select_one("section#comments")
+    assert section.select_one("p.comments-closed").get_text() == "Comments are closed."
+    assert section.select_one("#respond") is None
+    assert section.select_one("form") is None
+    assert comment(page, "c1") is not None
+    assert section.select_one("a.comment-reply-link") is None
+
+
+def test_comments_close_after_a_number_of_days(tmp_path):
+    small_site(tmp_path / "content")
+    write_post(tmp_path / "content", "fresh-post", "2100-01-01 10:00")
+    output, log, code = build(tmp_path / "content", 'THREADED_COMMENTS={"CLOSE_AFTER_DAYS": 30}')
+    assert code == 0, log
+    old = read_html(output / "2016/04/quiet-post/index.html")
+    assert old.select_one("p.comments-closed") is not None
+    assert old.select_one("form#commentform") is None
+    fresh = read_html(output / "2100/01/fresh-post/index.html")
+    assert fresh.select_one("form#commentform") is not None
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["quiet-post"]["open"] is False
+    assert posts["fresh-post"]["open"] is True
+    index = read_html(output / "index.html")
+    quiet = next(s for s in index.select("article.summary") if "quiet-post" in s.h2.get_text())
+    assert quiet.select_one("a.comment-count") is None
+
+
+def test_comments_json_lists_every_post_its_state_ids_and_likes(built):
+    document = json.loads((built / "comments.json").read_text(encoding="utf-8"))
+    posts = document["posts"]
+    assert set(posts) == {"first-post", "quiet-post", "single-post", "closed-post"}
+    first = posts["first-post"]
+    assert first["url"] == "/2016/03/first-post/"
+    assert first["title"] == "Post first-post"
+    assert first["open"] is True
+    assert first["modified"].startswith("2016-03-14T20:00:00")
+    assert sorted(first["comments"]) == sorted(
+        ["a-early", "b-late", "r1", "r2", "d3", "d4", "d5", "d6", "d7", "d8"]
+    )
+    assert first["likes"]["a-early"] == 3
+    assert first["likes"]["r2"] == 0
+    assert posts["closed-post"]["open"] is False
+    assert posts["closed-post"]["comments"] == ["c1"]
+    assert posts["quiet-post"]["comments"] == []
+
+
+def test_comment_feeds_per_post_and_site_wide(built):
+    page = read_html(built / POST_URL)
+    link = page.select_one("section#comments a[rel=alternate][type='application/atom+xml']")
+    assert link["href"] == "/feeds/comments/first-post.atom.xml"
+    feed = ET.parse(built / "feeds/comments/first-post.atom.xml").getroot()
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == 10
+    newest = entries[0]
+    assert newest.find(f"{ATOM}author/{ATOM}name").text == "Hollis"
+    assert newest.find(f"{ATOM}link").get("href").endswith("/2016/03/first-post/#comment-b-late")
+    assert "notes.example.org" in newest.find(f"{ATOM}content").text
+    latest = ET.parse(built / "feeds/comments.atom.xml").getroot()
+    ids = [entry.find(f"{ATOM}id").text for entry in latest.findall(f"{ATOM}entry")]
+    assert len(ids) == 12
+    assert ids[0].endswith("/2016/06/closed-post/#comment-c1")
+
+
+def test_comment_files_are_not_read_as_articles(built):
+    assert not list(built.rglob("*a-early*"))
+    assert len(json.loads((built / "comments.json").read_text())["posts"]) == 4
+
+
+# --- pelican-comment-system files, privacy --------------------------------------------------
+
+
+def test_pelican_comment_system_spelling_reads_and_drops_the_email(tmp_path):
+    content = tmp_path / "content"
+    write_post(content, "first-post", "2016-03-14 20:00")
+    write_comment(content, "first-post", "c001", "The first word.")
+    (content / "comments/first-post/c002.md").write_text(
+        "email: hidden.person@example.org\nauthor: Old Reader\ndate: 2014-05-03 13:05\n"
+        "replyto: c001.md\n\nA reply from the old plugin.\n",
+        encoding="utf-8",
+    )
+    output, log, code = build(content)
+    assert code == 0, log
+    page = read_html(output / POST_URL)
+    reply = comment(page, "c002")
+    assert reply.find_parent("ol")["class"] == ["children"]
+    assert reply.find_parent("li").find_parent("li").article["id"] == "comment-c001"
+    for path in output.rglob("*"):
+        if path.is_file():
+            assert "hidden.person" not in path.read_text(encoding="utf-8", errors="replace"), path
+
+
+def test_sample_discussion_on_texting_my_therapist(sample_site):
+    page = read_html(sample_site / "2016/03/texting-my-therapist/index.html")
+    top = page.select("ol.comment-list > li > article.comment")
+    assert len(top) >= 10
+    depths = [int(li["class"][-1].split("-")[1]) for li in page.select("li.comment-thread")]
+    assert max(depths) >= 3
+    author_replies = page.select("article.comment.by-author")
+    assert len(author_replies) >= 3
+    assert all("Maren" in a.select_one(".comment-author").get_text() for a in author_replies)
+    likes = [p.get_text(strip=True) for p in page.select("p.comment-likes")]
+    assert any(text.startswith("Liked by") for text in likes)
+    assert page.select_one(".comment-author a[rel='nofollow ugc noopener']") is not None
+    for post in ("the-rules-we-settled-on", "when-she-went-on-leave"):
+        path = next(sample_site.glob(f"*/*/{post}/index.html"))
+        assert read_html(path).select("article.comment")
+
+
+def test_no_email_address_anywhere_in_the_sample_output(sample_site):
+    for path in sample_site.rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".xml", ".json"}:
+            text = path.read_text(encoding="utf-8")
+            assert "@example.org" not in text.replace("mailto:", ""), path
+            assert "email:" not in text, path
+
+
+# --- build errors ------------------------------------------------------------------------
+
+
+def error_site(content: Path) -> None:
+    write_post(content, "first-post", "2016-03-14 20:00")
+    write_post(content, "second-post", "2016-04-14 20:00")
+    write_comment(content, "first-post", "good", "Fine.")
+
+
+BAD_FILES = {
+    "replyto-unknown": ("first-post", "bad", "author: A\ndate: 2016-03-15\nreplyto: nobody\n\nHi"),
+    "replyto-other-post": (
+        "second-post",
+        "bad",
+        "author: A\ndate: 2016-03-15\nreplyto: good\n\nHi",
+    ),
+    "duplicate-id": ("second-post", "good", "author: A\ndate: 2016-03-15\n\nHi"),
+    "missing-author": ("first-post", "bad", "date: 2016-03-15\n\nHi"),
+    "missing-date": ("first-post", "bad", "author: A\n\nHi"),
+    "missing-body": ("first-post", "bad", "author: A\ndate: 2016-03-15\n\n   \n"),
+    "bad-date": ("first-post", "bad", "author: A\ndate: the fourteenth of Smarch\n\nHi"),
+    "no-such-post": ("no-such-post", "bad", "author: A\ndate: 2016-03-15\n\nHi"),
+    "bad-website": (
+        "first-post",
+        "bad",
+        "author: A\ndate: 2016-03-15\nwebsite: javascript:x\n\nHi",
+    ),
+    "bad-likes": ("first-post", "bad", "author: A\ndate: 2016-03-15\nlikes: many\n\nHi"),
+    "reply-loop": ("first-post", "bad", "author: A\ndate: 2016-03-15\nreplyto: bad\n\nHi"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_bad_comment_file_stops_the_build_naming_it(tmp_path, case):
+    content = tmp_path / "content"
+    error_site(content)
+    post, name, text = BAD_FILES[case]
+    folder = content / "comments" / post
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.md").write_text(text, encoding="utf-8")
+    _output, log, code = build(content)
+    assert code != 0, log
+    named = f"comments/{post}" if case == "no-such-post" else f"comments/{post}/{name}.md"
+    assert named in log, log
+    assert "CommentFileError" in log
+    if case == "duplicate-id":
+        assert "comments/first-post/good.md" in log
+
+
+# --- caching ------------------------------------------------------------------------------
+
+
+def test_unchanged_rebuild_gives_the_same_pages_and_edits_show_up(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    output, log, code = build(content)
+    assert code == 0, log
+    first = (output / POST_URL).read_text()
+    assert (tmp_path / "output-cache" / "threaded_comments.pickle").exists()
+    output, log, code = build(content)
+    assert code == 0, log
+    assert (output / POST_URL).read_text() == first
+    # Same size, new text and time: the cache must notice.
+    path = content / "comments/first-post/r2.md"
+    path.write_text(path.read_text().replace("Same here.", "Also me."))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    write_comment(content, "quiet-post", "q1", "Now not so quiet.", date="2016-04-02T10:00:00")
+    output, log, code = build(content)
+    assert code == 0, log
+    page = read_html(output / POST_URL)
+    assert comment(page, "r2").select_one(".comment-content").get_text(strip=True) == "Also me."
+    quiet = read_html(output / "2016/04/quiet-post/index.html")
+    assert comment(quiet, "q1") is not None
+    assert (
+        "q1"
+        in json.loads((output / "comments.json").read_text())["posts"]["quiet-post"]["comments"]
+    )
+
+
+def test_many_comments_are_read_in_a_second_process_with_the_same_result(tmp_path):
+    content = tmp_path / "content"
+    write_post(content, "busy-post", "2016-03-14 20:00")
+    for number in range(400):
+        write_comment(
+            content,
+            "busy-post",
+            f"n{number:03d}",
+            f"Comment number {number}, with *a little* Markdown now and then."
+            if number % 7 == 0
+            else f"Comment number {number}.",
+            replyto=f"n{number - 1:03d}" if number % 3 else "",
+            date=f"2016-03-15T10:{number // 60:02d}:{number % 60:02d}+00:00",
+        )
+    output, log, code = build(content)
+    assert code == 0, log
+    page = read_html(output / "2016/03/busy-post/index.html")
+    assert len(page.select("article.comment")) == 400
+    assert comment(page, "n007").select_one("em").get_text() == "a little"
+    # A bad file among many is still named, from the second process.
+    write_comment(content, "busy-post", "zzz", "Hi", replyto="nobody")
+    output, log, code = build(content)
+    assert code != 0
+    assert "comments/busy-post/zzz.md" in log
