@@ -13,3 +13,7 @@ RELATIVE_URLS = False
 DELETE_OUTPUT_DIRECTORY = True
 CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
+
+# Drafts (imported from WordPress or not) are previewed locally but never published.
+DRAFT_SAVE_AS = ""
+DRAFT_PAGE_SAVE_AS = ""
