@@ -45,7 +45,8 @@
     var message = form.parentNode.querySelector("." + className);
     if (!message) {
       message = document.createElement("p");
-      message.className = "comment-notice " + className;
+      // comments.css hides notices unless they are the URL target or marked visible.
+      message.className = "comment-notice is-visible " + className;
       message.setAttribute("role", role);
       message.tabIndex = -1;
       form.parentNode.insertBefore(message, form);
