@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -66,23 +67,37 @@ def render_comment_file(comment: sqlite3.Row, likes: int) -> str:
     return "\n".join(lines) + "\n\n" + body + "\n"
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
-    with temp.open("w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temp.replace(path)
-    directory = os.open(path.parent, os.O_RDONLY)
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    descriptor = os.open(path, flags)
     try:
-        os.fsync(directory)
+        os.fsync(descriptor)
     finally:
-        os.close(directory)
+        os.close(descriptor)
+
+
+def atomic_write(files: Mapping[Path, str]) -> None:
+    """Write each text to its path so that readers see the old file or the new one, never
+    half, and all of them are on disk when this returns.
+
+    All temp files are written first and synced together, then renamed, then each folder
+    is synced once: one journal commit carries most of the data, which makes a batch of
+    a thousand files several times faster than syncing them one by one.
+    """
+    temps = {}
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+        temp.write_text(text, encoding="utf-8", newline="\n")
+        temps[path] = temp
+    for temp in temps.values():
+        _fsync(temp, os.O_RDWR)
     pause = float(os.environ.get(PAUSE_HOOK, "0") or 0)
-    if pause:
-        time.sleep(pause)
+    for path, temp in temps.items():
+        temp.replace(path)
+        if pause:
+            time.sleep(pause)
+    for folder in {path.parent for path in files}:
+        _fsync(folder)
 
 
 def remove_stale_temp_files(comments_dir: Path) -> int:
@@ -175,16 +190,20 @@ def _publish_batch(
 ) -> None:
     # Every file is on disk before one transaction records them all: a crash in between
     # means the next run rewrites the same files, identical, and then records them.
+    likes = {comment["id"]: counts.get(comment["id"], ("", 0))[1] for comment in comments}
     with inbox.transaction(connection):
         for comment in comments:
             inbox.record_like_base(connection, comment["id"], comment["post_slug"], 0)
-    for comment in comments:
-        likes = counts.get(comment["id"], ("", 0))[1]
-        path = comment_path(comments_dir, comment["post_slug"], comment["id"])
-        atomic_write(path, render_comment_file(comment, likes))
+    files = {
+        comment_path(comments_dir, comment["post_slug"], comment["id"]): render_comment_file(
+            comment, likes[comment["id"]]
+        )
+        for comment in comments
+    }
+    atomic_write(files)
     with inbox.transaction(connection):
         for comment in comments:
-            inbox.set_folded_count(connection, comment["id"], counts.get(comment["id"], ("", 0))[1])
+            inbox.set_folded_count(connection, comment["id"], likes[comment["id"]])
             inbox.mark_published(connection, comment["id"])
 
 
@@ -213,7 +232,7 @@ def fold_likes(
             with inbox.transaction(connection):
                 inbox.record_like_base(connection, comment_id, post_slug, file_likes(text))
             state = inbox.folded_like_state(connection, comment_id)
-        atomic_write(path, with_likes(text, state["base"] + count))
+        atomic_write({path: with_likes(text, state["base"] + count)})
         with inbox.transaction(connection):
             inbox.set_folded_count(connection, comment_id, count)
     return changed

@@ -130,3 +130,20 @@ class AkismetStandIn:
                 pass  # tests read `requests`, not stderr
 
         return Handler
+
+
+def main() -> None:
+    """Serve the stand-in in its own process (the benchmark does, so that the stand-in's
+    work does not share a GIL with the client it measures); prints its URL."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Akismet stand-in on 127.0.0.1")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    arguments = parser.parse_args()
+    with AkismetStandIn(delay=arguments.delay) as standin:
+        print(standin.url, flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
