@@ -158,7 +158,9 @@ def decide_automatically(
     if result.verdict is akismet.CheckResponse.DISCARD:
         return Verdict(Status.DISCARDED, "akismet", ["Akismet: blatant spam"], care, "discard")
     if result.verdict is akismet.CheckResponse.SPAM:
-        return Verdict(Status.SPAM, "akismet", ["Akismet: spam", *outcome.hold], care, "spam")
+        # Words of crisis reach a person even when Akismet doubts them.
+        status = Status.HELD if care else Status.SPAM
+        return Verdict(status, "akismet", ["Akismet: spam", *outcome.hold], care, "spam")
     if outcome.hold or care:
         return Verdict(Status.HELD, "rule", outcome.hold, care, "ham")
     if hold_all:

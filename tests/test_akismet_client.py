@@ -132,3 +132,11 @@ def test_corrections_send_submit_ham_and_submit_spam(standin):
         submit_correction(unverified, settings, ROW, None, spam=True)
     assert [r.endpoint for r in standin.requests] == ["submit-ham", "submit-spam"]
     assert standin.requests[0].form["comment_content"] == "Thank you for this."
+
+
+def test_the_stand_in_answers_ham_for_an_administrator(standin):
+    with client(settings_for(standin)) as verified:
+        verdict = verified.comment_check(
+            user_ip="127.0.0.1", comment_author="akismet-guaranteed-spam", user_role="administrator"
+        )
+    assert verdict is akismet.CheckResponse.HAM

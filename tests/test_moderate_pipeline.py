@@ -218,3 +218,12 @@ def test_removal_requests_are_carried_out(paths, connection, standin):
     assert published(paths) == {}
     row = inbox.get_comment(connection, comment)
     assert row["status"] == "removed" and row["body"] == "" and row["email"] is None
+
+
+def test_crisis_language_reaches_review_even_when_akismet_calls_it_spam(paths, connection, standin):
+    comment = add_pending(
+        connection, "I keep thinking about suicide.", author="akismet-guaranteed-spam"
+    )
+    run_pipeline(paths, no_input=True)
+    row = inbox.get_comment(connection, comment)
+    assert (row["status"], row["needs_care"], row["akismet_verdict"]) == ("held", 1, "spam")
