@@ -33,6 +33,7 @@ import akismet
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from moderation import checks, inbox, publish, review
 from moderation.akismet_client import (
@@ -251,7 +252,7 @@ def verdict_table(verdicts: Mapping[str, Verdict], title: str) -> Table:
         table.add_column(column, no_wrap=column == "comment")
     for comment_id, verdict in verdicts.items():
         status = str(verdict.status) if verdict.status else "stays pending"
-        table.add_row(comment_id, status, verdict.actor, "; ".join(verdict.reasons))
+        table.add_row(*map(Text, (comment_id, status, verdict.actor, "; ".join(verdict.reasons))))
     return table
 
 
@@ -415,12 +416,18 @@ def _review(
         for comment in to_review:
             reasons = "; ".join(json.loads(comment["reasons"] or "[]"))
             care = "NEEDS CARE " if comment["needs_care"] else ""
+            # Text cells: a reader's name like "[/b]" is shown, not read as rich markup.
             table.add_row(
-                comment["id"],
-                care + comment["status"],
-                comment["post_slug"],
-                comment["author"],
-                reasons,
+                *map(
+                    Text,
+                    (
+                        comment["id"],
+                        care + comment["status"],
+                        comment["post_slug"],
+                        comment["author"],
+                        reasons,
+                    ),
+                )
             )
         console.print(table)
         return

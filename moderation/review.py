@@ -153,9 +153,9 @@ def review(
             inbox.decide(connection, comment["id"], status, "author", ["the author's review"])
         verdict = comment["akismet_verdict"]
         if status is Status.APPROVED and verdict in ("spam", "discard"):
-            console.print(correct(comment, False))
+            console.print(correct(comment, False), markup=False)
         elif status is Status.SPAM and verdict == "ham":
-            console.print(correct(comment, True))
+            console.print(correct(comment, True), markup=False)
     return result
 
 
@@ -165,5 +165,5 @@ def summary_table(result: ReviewResult) -> Table:
     for column in ("comment", "post", "author", "decision"):
         table.add_column(column, no_wrap=column == "comment")
     for comment, action in result.decisions:
-        table.add_row(comment["id"], comment["post_slug"], comment["author"], action)
+        table.add_row(*map(Text, (comment["id"], comment["post_slug"], comment["author"], action)))
     return table

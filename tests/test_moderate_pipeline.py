@@ -84,13 +84,14 @@ def test_each_verdict_lands_where_it_should(paths, connection, standin):
 
 
 def test_without_a_key_local_rules_run_and_the_rest_is_held(paths, connection, no_akismet):
-    kind = add_pending(connection, "Thank you for this.")
+    kind = add_pending(connection, "Thank you for this.", author="[/b]Odd [red]name")
     trap = add_pending(connection, "hello", honeypot=True)
 
     code, output = run_pipeline(paths, no_input=True)
 
     assert code == 0
     assert "Akismet is not configured" in output
+    assert "[/b]Odd [red]name" in output  # shown as typed, not read as markup
     assert status_of(connection, kind) == "held"
     assert status_of(connection, trap) == "spam"
     assert "Akismet is not configured" in json.loads(inbox.get_comment(connection, kind)["reasons"])
