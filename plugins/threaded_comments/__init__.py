@@ -9,7 +9,6 @@ Atom feeds of comments. A comment file that is wrong stops the build, naming the
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -21,10 +20,10 @@ from pelican import signals
 
 from . import cache as comment_cache
 from .comments_json import post_index_entry, write_comments_index
-from .feeds import atom_feed
+from .feeds import atom_feed, entry_xml, fill_post, post_entries_xml
 from .markup import comment_form, thread_html
-from .prefetch import Prefetch
-from .reader import Comment, CommentFileError, comment_id_from_name
+from .prefetch import Job, Prefetch
+from .reader import Comment, CommentFileError, Stamps, comment_id_from_name, scan_folders
 from .settings import comment_settings
 from .threads import build_thread
 
@@ -36,8 +35,6 @@ __all__ = ["CommentFileError", "register"]
 STATE_KEY = "threaded_comments_state"
 OUTPUTS_KEY = "threaded_comments_outputs"
 
-Stamps = list[tuple[str, int, int]]
-
 
 @dataclass
 class BuildState:
@@ -46,7 +43,8 @@ class BuildState:
     options: dict[str, Any]
     timezone: ZoneInfo
     root: Path
-    folders: dict[str, Stamps]
+    # None when the prefetch job scans the folders itself (a first build).
+    folders: dict[str, Stamps] | None
     cache: comment_cache.CommentCache
     prefetch: Prefetch
 
@@ -65,26 +63,6 @@ def exclude_comment_folder(pelican: Any) -> None:
     for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES"):
         # A new list: the default one may be shared with Pelican's DEFAULT_CONFIG.
         pelican.settings[key] = [*pelican.settings.get(key, []), folder]
-
-
-def _scan(root: Path) -> dict[str, Stamps]:
-    """Post slug -> sorted (file name, mtime_ns, size) of its comment files."""
-    folders: dict[str, Stamps] = {}
-    if not root.is_dir():
-        return folders
-    with os.scandir(root) as folder_entries:
-        for folder in folder_entries:
-            if not folder.is_dir():
-                logger.warning("threaded_comments: ignoring %s (not in a post folder)", folder.path)
-                continue
-            with os.scandir(folder.path) as entries:
-                stamps = []
-                for entry in entries:
-                    if comment_id_from_name(entry.name) is not None:
-                        status = entry.stat()
-                        stamps.append((entry.name, status.st_mtime_ns, status.st_size))
-            folders[folder.name] = sorted(stamps)
-    return folders
 
 
 def _check_folders(root: Path, folders: dict[str, Stamps], known_slugs: set[str]) -> None:
@@ -119,35 +97,25 @@ def start_reading(generator: Any) -> None:
     options = comment_settings(settings)
     root = Path(generator.path) / options["PATH"]
     timezone = ZoneInfo(settings.get("TIMEZONE") or "UTC")
-    folders = _scan(root)
     cache = comment_cache.load(settings, comment_cache.code_fingerprint(options))
-    wanted = {}
-    for slug, stamps in folders.items():
-        entry = cache.posts.get(slug)
-        if entry is None or entry.key != tuple(stamps):
-            wanted[slug] = [name for name, _, _ in stamps]
-    prefetch = Prefetch(root, wanted, timezone.key, cache.rendered)
-    generator.context[STATE_KEY] = BuildState(options, timezone, root, folders, cache, prefetch)
+    if cache.posts:
+        folders = scan_folders(root)
+        wanted = {}
+        for slug, stamps in folders.items():
+            entry = cache.posts.get(slug)
+            if entry is None or entry.key != tuple(stamps):
+                wanted[slug] = [name for name, _, _ in stamps]
+        job = Job(root, wanted, options, timezone.key, cache.rendered)
+    else:
+        # Nothing cached: every file is to be read, so even the scan goes to the child.
+        folders = None
+        job = Job(root, None, options, timezone.key, cache.rendered)
+    state = BuildState(options, timezone, root, folders, cache, Prefetch(job))
+    generator.context[STATE_KEY] = state
 
 
 def _feed_site(settings: dict[str, Any]) -> str:
     return (settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/")
-
-
-def _post_feed(article: Any, url: str, comments: list[Comment], site: str) -> str:
-    post_url = f"{site}/{url}"
-    entries = sorted(
-        ((comment, article.title, post_url) for comment in comments),
-        key=lambda entry: entry[0].date,
-        reverse=True,
-    )
-    return atom_feed(
-        f"Comments on {article.title} - {article.settings.get('SITENAME', '')}",
-        post_url,
-        f"{site}/{article.comments_feed_url}",
-        entries,
-        article.date,
-    )
 
 
 def _latest_feed(
@@ -155,12 +123,13 @@ def _latest_feed(
 ) -> str:
     site = _feed_site(settings)
     latest.sort(key=lambda entry: entry[0].date, reverse=True)
+    shown = latest[: options["FEED_ALL_LIMIT"]]
     return atom_feed(
         f"Latest comments - {settings.get('SITENAME', '')}",
         f"{site}/",
         f"{site}/{options['FEED_ALL']}",
-        latest[: options["FEED_ALL_LIMIT"]],
-        datetime(2000, 1, 1, tzinfo=UTC),
+        shown[0][0].date if shown else datetime(2000, 1, 1, tzinfo=UTC),
+        "".join(entry_xml(*entry) for entry in shown),
     )
 
 
@@ -185,12 +154,13 @@ def attach_comments(generator: Any) -> None:
         )
     )
     try:
-        _check_folders(state.root, state.folders, {article.slug for article in articles})
-        read, rendered = state.prefetch.result()
+        result = state.prefetch.result()
     finally:
         state.prefetch.close()
-    cache.rendered.update(rendered)
-    cache.dirty = cache.dirty or bool(read)
+    folders = state.folders if result.folders is None else result.folders
+    _check_folders(state.root, folders, {article.slug for article in articles})
+    cache.rendered.update(result.rendered)
+    cache.dirty = cache.dirty or bool(result.posts)
     # For partials/comments_head.html, on every page that shows a post.
     generator.context["COMMENTS_FEED_ALL"] = options["FEED_ALL"]
 
@@ -205,10 +175,18 @@ def attach_comments(generator: Any) -> None:
     fresh_posts: dict[str, comment_cache.PostEntry] = {}
     for article in articles:
         slug = article.slug
-        stamps = tuple(state.folders.get(slug, ()))
+        stamps = tuple(folders.get(slug, ()))
         entry = fresh_posts.get(slug) or cache.posts.get(slug)
         if entry is None or entry.key != stamps:
-            entry = comment_cache.PostEntry(stamps, read.get(slug, []))
+            read = result.posts.get(slug)
+            entry = comment_cache.PostEntry(stamps, [])
+            if read is not None:
+                entry.records, entry.html, entry.feed_entries = (
+                    read.records,
+                    read.html,
+                    read.feed_entries,
+                )
+                entry.html_key = (True, state.timezone.key)
         fresh_posts[slug] = entry
         used_keys.update(record[-1] for record in entry.records)
         comments = [comment_cache.from_record(r, slug, cache.rendered) for r in entry.records]
@@ -232,10 +210,21 @@ def attach_comments(generator: Any) -> None:
             continue
         # Pelican works a URL out afresh on each access; once is enough here.
         url = article.url
-        feed_key = (article.title, url, site, generator.settings.get("SITENAME"), article.date)
+        sitename = generator.settings.get("SITENAME", "")
+        feed_key = (article.title, url, site, sitename, article.date)
         if entry.feed_key != feed_key:
             cache.dirty = True
-            entry.feed_key, entry.feed = feed_key, _post_feed(article, url, comments, site)
+            if not entry.feed_entries and comments:
+                entry.feed_entries = post_entries_xml(comments)
+            post_url = f"{site}/{url}"
+            entry.feed_key = feed_key
+            entry.feed = atom_feed(
+                f"Comments on {article.title} - {sitename}",
+                post_url,
+                f"{site}/{article.comments_feed_url}",
+                max((c.date for c in comments), default=article.date),
+                fill_post(entry.feed_entries, article.title, post_url),
+            )
         outputs.files[article.comments_feed_url] = entry.feed
         outputs.index["posts"][slug] = post_index_entry(article, url, comments)
         latest.extend((comment, article.title, f"{site}/{url}") for comment in comments)

@@ -38,7 +38,9 @@ class PostEntry:
     # The thread's HTML, valid while (comments open, timezone) stay `html_key`.
     html_key: tuple = ()
     html: str = ""
-    # The post's comment feed, valid while the post's title and URLs stay `feed_key`.
+    # The post's comments as Atom entries (feeds.post_entries_xml), and its whole feed,
+    # valid while the post's title and URLs stay `feed_key`.
+    feed_entries: str = ""
     feed_key: tuple = ()
     feed: str = ""
 

@@ -3,43 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
-from xml.sax.saxutils import escape, quoteattr
+from html import escape
 
 from .reader import Comment
 
 ATOM_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+# Stand-ins for the post's title and URL in entries made before those are known.
+POST_TITLE = "\x00title\x00"
+POST_URL = "\x00url\x00"
 
 
-def _entry(comment: Comment, post_title: str, post_url: str) -> str:
-    link = f"{post_url}#comment-{comment.id}"
+def entry_xml(comment: Comment, post_title: str = POST_TITLE, post_url: str = POST_URL) -> str:
+    """One comment as an Atom <entry>; `post_title` is plain text, `post_url` absolute."""
+    link = f"{escape(post_url)}#comment-{escape(comment.id)}"
+    date = comment.date.isoformat()
     return (
-        f"<entry><title>{escape(f'{comment.author} on {post_title}')}</title>"
-        f'<link href={quoteattr(link)} rel="alternate"/>'
-        f"<id>{escape(link)}</id>"
-        f"<published>{comment.date.isoformat()}</published>"
-        f"<updated>{comment.date.isoformat()}</updated>"
+        f"<entry><title>{escape(comment.author)} on {escape(post_title)}</title>"
+        f'<link href="{link}" rel="alternate"/><id>{link}</id>'
+        f"<published>{date}</published><updated>{date}</updated>"
         f"<author><name>{escape(comment.author)}</name></author>"
-        f'<content type="html">{escape(comment.content)}</content></entry>'
+        f'<content type="html">{escape(comment.content, quote=False)}</content></entry>'
     )
 
 
-def atom_feed(
-    title: str,
-    page_url: str,
-    feed_url: str,
-    entries: list[tuple[Comment, str, str]],
-    fallback_updated: datetime,
-) -> str:
-    """An Atom document; `entries` are (comment, post title, absolute post URL), newest first.
+def post_entries_xml(comments: list[Comment]) -> str:
+    """A post's comments as Atom entries, newest first, with stand-ins for its title and URL."""
+    newest_first = sorted(comments, key=lambda comment: comment.date, reverse=True)
+    return "".join(entry_xml(comment) for comment in newest_first)
 
-    `fallback_updated` dates a feed with no entries (the post's own date).
-    """
-    parts = [_entry(comment, post_title, post_url) for comment, post_title, post_url in entries]
-    updated = max((comment.date for comment, _, _ in entries), default=fallback_updated)
+
+def fill_post(entries: str, post_title: str, post_url: str) -> str:
+    """post_entries_xml's output with the post's title and URL put in."""
+    return entries.replace(POST_TITLE, escape(post_title)).replace(POST_URL, escape(post_url))
+
+
+def atom_feed(title: str, page_url: str, feed_url: str, updated: datetime, entries: str) -> str:
+    """An Atom document around `entries` (XML); `updated` is its newest date."""
     return (
         f"{ATOM_HEAD}<title>{escape(title)}</title>"
-        f'<link href={quoteattr(page_url)} rel="alternate"/>'
-        f'<link href={quoteattr(feed_url)} rel="self"/>'
+        f'<link href="{escape(page_url)}" rel="alternate"/>'
+        f'<link href="{escape(feed_url)}" rel="self"/>'
         f"<id>{escape(feed_url)}</id><updated>{updated.isoformat()}</updated>"
-        f"{''.join(parts)}</feed>\n"
+        f"{entries}</feed>\n"
     )

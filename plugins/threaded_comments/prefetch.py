@@ -1,4 +1,5 @@
-"""Reading and rendering comment files, in a second process while Pelican reads the posts.
+"""Reading, rendering and threading comment files, in a second process while Pelican
+reads the posts.
 
 Started when the articles generator is created and collected once it has read every
 post, so on a machine with two cores a cold build pays little for its comments. Small
@@ -10,44 +11,86 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .cache import Record, to_record
-from .reader import read_comment
+from .feeds import post_entries_xml
+from .markup import thread_html
+from .reader import Stamps, read_comment, scan_folders
 from .rendering import content_key, render_comment_markdown
+from .threads import build_thread
 
 # Below this many files to read, forking a process costs more than it saves.
 BACKGROUND_THRESHOLD = 300
 
-# Post slug -> its comment records; content key -> rendered HTML of bodies new to the cache.
-Result = tuple[dict[str, list[Record]], dict[str, str]]
+
+@dataclass
+class Job:
+    """What to read: `wanted` post slug -> file names, or None for every file under root."""
+
+    root: Path
+    wanted: dict[str, list[str]] | None
+    options: dict[str, Any]
+    timezone_key: str
+    rendered: dict[str, str]
 
 
-def read_posts(
-    root: Path, wanted: dict[str, list[str]], timezone_key: str, rendered: dict[str, str]
-) -> Result:
-    """Read and check the `wanted` files of each post; render bodies not in `rendered`."""
-    timezone = ZoneInfo(timezone_key)
-    records: dict[str, list[Record]] = {}
-    new: dict[str, str] = {}
+@dataclass
+class PostResult:
+    """A post's comments as read, with the thread's HTML (comments open) and feed entries."""
+
+    records: list[Record]
+    html: str
+    feed_entries: str
+
+
+@dataclass
+class Result:
+    """Scanned folders (when the job scanned), each read post, and bodies new to the cache."""
+
+    folders: dict[str, Stamps] | None
+    posts: dict[str, PostResult] = field(default_factory=dict)
+    rendered: dict[str, str] = field(default_factory=dict)
+
+
+def run(job: Job) -> Result:
+    """Read, check, render and thread the job's files; raise CommentFileError on a bad one."""
+    timezone = ZoneInfo(job.timezone_key)
+    folders = scan_folders(job.root) if job.wanted is None else None
+    wanted = job.wanted
+    if wanted is None:
+        wanted = {slug: [name for name, _, _ in stamps] for slug, stamps in folders.items()}
+    result = Result(folders)
+    newest_first = job.options["ORDER"] == "newest"
+    html_options = {**job.options, "open": True}
     for slug, names in wanted.items():
-        post_records = []
+        comments = []
+        records = []
         for name in names:
-            comment = read_comment(root / slug / name, slug, timezone)
+            comment = read_comment(job.root / slug / name, slug, timezone)
             key = content_key(comment.body)
-            if key not in rendered and key not in new:
-                new[key] = render_comment_markdown(comment.body)
-            post_records.append(to_record(comment, key))
-        records[slug] = post_records
-    return records, new
+            html = job.rendered.get(key) or result.rendered.get(key)
+            if html is None:
+                html = result.rendered[key] = render_comment_markdown(comment.body)
+            comment.content = html
+            comments.append(comment)
+            records.append(to_record(comment, key))
+        top_level = build_thread(comments, job.options["MAX_DEPTH"], newest_first)
+        result.posts[slug] = PostResult(
+            records,
+            thread_html(top_level, slug, html_options, timezone),
+            post_entries_xml(comments),
+        )
+    return result
 
 
-def _child(connection: Connection, arguments: tuple[Any, ...]) -> None:
+def _child(connection: Connection, job: Job) -> None:
     try:
-        connection.send(("ok", read_posts(*arguments)))
+        connection.send(("ok", run(job)))
     except Exception as error:  # every failure goes back to the build, which reports it
         connection.send(("error", error))
     finally:
@@ -55,28 +98,24 @@ def _child(connection: Connection, arguments: tuple[Any, ...]) -> None:
 
 
 class Prefetch:
-    """read_posts(...) under way: in a forked process when the job is big enough."""
+    """run(job) under way: in a forked process when the job is big (or unknown) enough."""
 
-    def __init__(
-        self, root: Path, wanted: dict[str, list[str]], timezone_key: str, rendered: dict
-    ) -> None:
-        self._arguments = (root, wanted, timezone_key, rendered)
+    def __init__(self, job: Job) -> None:
+        self._job = job
         self._process: multiprocessing.Process | None = None
-        files = sum(len(names) for names in wanted.values())
+        big = job.wanted is None or sum(map(len, job.wanted.values())) >= BACKGROUND_THRESHOLD
         # Fork shares the cache with the child for free; other start methods would copy it.
-        if files >= BACKGROUND_THRESHOLD and sys.platform == "linux":
+        if big and sys.platform == "linux":
             context = multiprocessing.get_context("fork")
             self._connection, child_end = context.Pipe(duplex=False)
-            self._process = context.Process(
-                target=_child, args=(child_end, self._arguments), daemon=True
-            )
+            self._process = context.Process(target=_child, args=(child_end, job), daemon=True)
             self._process.start()
             child_end.close()
 
     def result(self) -> Result:
-        """The records and new renders; re-raises a CommentFileError from the child."""
+        """The job's result; re-raises a CommentFileError from the child."""
         if self._process is None:
-            return read_posts(*self._arguments)
+            return run(self._job)
         try:
             status, value = self._connection.recv()
         except EOFError as error:

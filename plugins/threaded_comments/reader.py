@@ -7,6 +7,8 @@ the email is dropped here so it cannot reach a page.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -14,7 +16,11 @@ from pathlib import Path
 
 from pelican.utils import get_date
 
+logger = logging.getLogger(__name__)
+
 COMMENT_EXTENSIONS = (".md", ".markdown")
+# A post's comment files: sorted (file name, mtime_ns, size), the cache's key for the post.
+Stamps = list[tuple[str, int, int]]
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _KEY_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:\s?(.*)")
 
@@ -64,6 +70,26 @@ def comment_id_from_name(name: str) -> str | None:
         if name.endswith(extension):
             return name[: -len(extension)]
     return None
+
+
+def scan_folders(root: Path) -> dict[str, Stamps]:
+    """Post slug -> the Stamps of its comment files under `root`."""
+    folders: dict[str, Stamps] = {}
+    if not root.is_dir():
+        return folders
+    with os.scandir(root) as folder_entries:
+        for folder in folder_entries:
+            if not folder.is_dir():
+                logger.warning("threaded_comments: ignoring %s (not in a post folder)", folder.path)
+                continue
+            with os.scandir(folder.path) as entries:
+                stamps = []
+                for entry in entries:
+                    if comment_id_from_name(entry.name) is not None:
+                        status = entry.stat()
+                        stamps.append((entry.name, status.st_mtime_ns, status.st_size))
+            folders[folder.name] = sorted(stamps)
+    return folders
 
 
 def _split_header(path: Path, text: str) -> tuple[dict[str, str], str]:
