@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -210,14 +211,22 @@ def check_comments(
     key (akismet.APIKeyError) is raised, since no other answer can be trusted then.
     """
 
+    # Once one comment has failed through all its retries, Akismet is down for this run:
+    # the rest are not asked, so a long backlog does not wait out every retry.
+    gave_up = threading.Event()
+
     def check(comment: Mapping[str, Any]) -> tuple[str, CheckResult]:
         arguments = comment_arguments(comment, settings, post_modified.get(comment["post_slug"]))
-        try:
-            verdict = with_retries(settings, lambda: akismet_client.comment_check(**arguments))
-        except (akismet.RequestError, akismet.ProtocolError) as error:
-            result = CheckResult(error=describe_error(error))
+        if gave_up.is_set():
+            result = CheckResult(error="not asked: Akismet failed on another comment this run")
         else:
-            result = CheckResult(verdict=verdict)
+            try:
+                verdict = with_retries(settings, lambda: akismet_client.comment_check(**arguments))
+            except (akismet.RequestError, akismet.ProtocolError) as error:
+                gave_up.set()
+                result = CheckResult(error=describe_error(error))
+            else:
+                result = CheckResult(verdict=verdict)
         on_done()
         return comment["id"], result
 

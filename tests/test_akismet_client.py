@@ -118,6 +118,16 @@ def test_akismet_down_gives_an_error_result_after_the_retries(standin):
     assert len(standin.calls("comment-check")) == 3  # the first try and two retries
 
 
+def test_after_one_comment_fails_for_good_the_rest_are_not_asked(standin):
+    settings = settings_for(standin, concurrency=1)
+    rows = [{**ROW, "id": f"c{n}"} for n in range(5)]
+    with client(settings) as verified:
+        standin.fail_always = True
+        results = check_comments(verified, settings, rows, {})
+    assert all(result.verdict is None and result.error for result in results.values())
+    assert len(standin.calls("comment-check")) == 3
+
+
 def test_a_slow_answer_times_out_and_counts_as_unreachable(standin):
     standin.delay = 0.5
     settings = settings_for(standin, timeout=0.1, retries=1)
