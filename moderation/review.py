@@ -114,7 +114,10 @@ def ask(console: Console) -> str:
     """Ask for a key until the answer is one of KEYS; returns the action's name."""
     prompt = "  ".join(f"[bold]{key}[/bold] {action}" for key, action in KEYS.items())
     while True:
-        answer = console.input(f"{prompt} > ").strip().lower()[:1]
+        try:
+            answer = console.input(f"{prompt} > ").strip().lower()[:1]
+        except EOFError:  # Ctrl-D: the same as quit; decisions made so far are kept
+            return "quit"
         if answer in KEYS:
             return KEYS[answer]
         console.print("Please type one of: " + ", ".join(KEYS))
