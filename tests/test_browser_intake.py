@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT
 from intake_support import free_port, wait_for_port
 
 pytestmark = pytest.mark.browser
@@ -31,6 +30,7 @@ FIXTURE_COMMENTS = {
     ),
 }
 INVOKE = Path(sys.executable).parent / "invoke"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
