@@ -121,10 +121,9 @@
       if (button) {
         button.setAttribute("aria-pressed", "true");
       }
-    }, function (error) {
-      if (button) {
-        button.title = error.message;
-      }
+    }, function () {
+      // Let the plain form post try: the intake answers it with the post or a clear page.
+      form.submit();
     });
   }
 
@@ -147,6 +146,11 @@
         // Offline or no intake: the counts of the last build stay.
       });
   }
+
+  // Counts change in place after a like: let screen readers hear the new one.
+  Array.prototype.forEach.call(comments.querySelectorAll(".comment-likes"), function (element) {
+    element.setAttribute("aria-live", "polite");
+  });
 
   comments.addEventListener("submit", function (event) {
     var form = event.target;
