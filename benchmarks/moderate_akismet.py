@@ -106,6 +106,8 @@ def measure(arguments: argparse.Namespace) -> None:
     print(f"wall time:           {elapsed:.2f} s (target <= 10 s for 1,000)")
     print(f"throughput:          {arguments.comments / elapsed:.0f} comments/s")
     print(f"vs one at a time:    {one_at_a_time:.0f} s, {one_at_a_time / elapsed:.1f}x faster")
+    # Other work on the machine shows in the figure: say how busy it was.
+    print(f"load average:        {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
