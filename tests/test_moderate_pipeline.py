@@ -19,6 +19,7 @@ from moderation_fixtures import (
 )
 
 from moderation import inbox
+from moderation.moderate import ModerationSettings
 
 
 @pytest.fixture
@@ -228,3 +229,17 @@ def test_crisis_language_reaches_review_even_when_akismet_calls_it_spam(paths, c
     run_pipeline(paths, no_input=True)
     row = inbox.get_comment(connection, comment)
     assert (row["status"], row["needs_care"], row["akismet_verdict"]) == ("held", 1, "spam")
+
+
+def test_review_spam_lists_the_spam_too(paths, connection, standin):
+    spam = add_pending(connection, "great post", author="akismet-guaranteed-spam")
+    _, plain = run_pipeline(paths, no_input=True)
+    _, listed = run_pipeline(paths, no_input=True, review_spam=True)
+    assert "Waiting for your review" not in plain
+    assert spam in listed.split("Waiting for your review")[1]
+
+
+def test_an_unknown_moderation_setting_is_an_error():
+    with pytest.raises(ValueError, match="MAX_LINK"):
+        ModerationSettings.from_dict({"MAX_LINK": 3})
+    assert ModerationSettings.from_dict({"MAX_LINKS": 3}).max_links == 3
