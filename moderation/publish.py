@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Mapping
@@ -27,7 +26,6 @@ from moderation import inbox
 from moderation.inbox import Status
 
 PAUSE_HOOK = "MODERATION_DEBUG_PAUSE_AFTER_WRITE"
-LIKES_LINE = re.compile(r"^likes:[ \t]*(\d+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
 TEMP_SUFFIX = ".tmp"
 # A reply waits for its parent while the parent may still be published.
 UNDECIDED = (Status.PENDING, Status.HELD, Status.APPROVED)
@@ -53,11 +51,14 @@ def _one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def render_comment_file(comment: sqlite3.Row, likes: int) -> str:
-    """The published file: public fields only (never email, IP or user agent), then the body."""
+def render_comment_file(comment: sqlite3.Row, likes: int, parent_id: str | None) -> str:
+    """The published file: public fields only (never email, IP or user agent), then the body.
+
+    `parent_id` is the comment it is published under (see `thread_parent`).
+    """
     lines = [f"author: {_one_line(comment['author'])}", f"date: {comment['created_at']}"]
-    if comment["parent_id"]:
-        lines.append(f"replyto: {comment['parent_id']}")
+    if parent_id:
+        lines.append(f"replyto: {parent_id}")
     website = (comment["website"] or "").strip()
     if website and urlsplit(website).scheme in ("http", "https"):
         lines.append(f"website: {_one_line(website)}")
@@ -108,46 +109,111 @@ def remove_stale_temp_files(comments_dir: Path) -> int:
     return len(stale)
 
 
+def header_value(text: str, name: str) -> str | None:
+    """The value of one metadata field in a comment file's header, or None."""
+    for line in text.partition("\n\n")[0].splitlines():
+        key, colon, value = line.partition(":")
+        if colon and key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+def with_header(text: str, name: str, value: str | None) -> str:
+    """The comment file's text with one header field set to `value` (None removes it)."""
+    header, separator, body = text.partition("\n\n")
+    lines = [
+        line
+        for line in header.splitlines()
+        if line.partition(":")[0].strip().lower() != name or not line.partition(":")[1]
+    ]
+    if value is not None:
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines) + (separator or "\n\n") + body
+
+
 def file_likes(text: str) -> int:
     """The `likes:` count in a comment file's header (0 when absent)."""
-    header = text.split("\n\n", 1)[0]
-    found = LIKES_LINE.search(header)
-    return int(found.group(1)) if found else 0
+    value = header_value(text, "likes")
+    return int(value) if value and value.isdigit() else 0
 
 
 def with_likes(text: str, likes: int) -> str:
     """The comment file's text with its header's `likes:` set to `likes`."""
-    header, separator, body = text.partition("\n\n")
-    header = LIKES_LINE.sub("", header).rstrip("\n")
-    header = re.sub(r"\n{2,}", "\n", header)
-    if likes:
-        header += f"\nlikes: {likes}"
-    return header + (separator or "\n\n") + body
+    return with_header(text, "likes", str(likes) if likes else None)
+
+
+def _parent_in_file(text: str) -> str | None:
+    # pelican-comment-system names the parent with its file's extension: `c003.md`.
+    value = header_value(text, "replyto")
+    return value.removesuffix(".md") if value else None
+
+
+def _adopt_replies(comments_dir: Path, post_slug: str, comment_id: str) -> None:
+    """Move the published replies of a comment about to go up to its own parent.
+
+    A reply naming a comment that is not on the site would stop the build, and the
+    replies are other readers' words, which stay.
+    """
+    folder = comments_dir / post_slug
+    path = comment_path(comments_dir, post_slug, comment_id)
+    grandparent = _parent_in_file(path.read_text(encoding="utf-8"))
+    replies = {}
+    for reply in folder.glob("*.md"):
+        text = reply.read_text(encoding="utf-8")
+        if reply != path and _parent_in_file(text) == comment_id:
+            replies[reply] = with_header(text, "replyto", grandparent)
+    if replies:
+        atomic_write(replies)
 
 
 def carry_out_removals(
     connection: sqlite3.Connection, comments_dir: Path, *, dry_run: bool = False
 ) -> list[str]:
-    """Delete the files of comments readers asked to remove, and mark them removed."""
+    """Delete the files of comments readers asked to remove, and mark them removed.
+
+    Their published replies move up to the removed comment's parent first, so a run
+    killed between the steps leaves a site that still builds, and the rerun finishes.
+    """
     done = []
     for comment in inbox.removals_to_carry_out(connection):
         done.append(comment["id"])
         if dry_run:
             continue
-        comment_path(comments_dir, comment["post_slug"], comment["id"]).unlink(missing_ok=True)
+        path = comment_path(comments_dir, comment["post_slug"], comment["id"])
+        if path.exists():
+            _adopt_replies(comments_dir, comment["post_slug"], comment["id"])
+            path.unlink()
         with inbox.transaction(connection):
             inbox.mark_removed(connection, comment["id"])
     return done
 
 
 def _parent_pending(connection: sqlite3.Connection, comment: sqlite3.Row, done: set[str]) -> bool:
+    # Walks up past ancestors that will never show, as thread_parent does, and waits when
+    # the first one that may show is not on the site yet.
     parent_id = comment["parent_id"]
-    if not parent_id or parent_id in done:
-        return False
-    parent = inbox.get_comment(connection, parent_id)
-    if parent is None:  # a comment from elsewhere (an import): its file is already there
-        return False
-    return parent["published_at"] is None and Status(parent["status"]) in UNDECIDED
+    while parent_id and parent_id not in done:
+        parent = inbox.get_comment(connection, parent_id)
+        if parent is None:  # a comment from elsewhere (an import): its file is already there
+            return False
+        if parent["published_at"] is None and Status(parent["status"]) in UNDECIDED:
+            return True
+        if parent["published_at"] is not None and Status(parent["status"]) is Status.APPROVED:
+            return False
+        parent_id = parent["parent_id"]
+    return False
+
+
+def thread_parent(
+    connection: sqlite3.Connection, comments_dir: Path, comment: sqlite3.Row
+) -> str | None:
+    """The comment a reply is published under: its parent, or, when that one will never
+    be on the site (spam, deleted, removed), the nearest ancestor that is; None for none."""
+    parent_id = comment["parent_id"]
+    while parent_id and not comment_path(comments_dir, comment["post_slug"], parent_id).exists():
+        parent = inbox.get_comment(connection, parent_id)
+        parent_id = parent["parent_id"] if parent is not None else None
+    return parent_id
 
 
 def publish_approved(
@@ -196,7 +262,7 @@ def _publish_batch(
             inbox.record_like_base(connection, comment["id"], comment["post_slug"], 0)
     files = {
         comment_path(comments_dir, comment["post_slug"], comment["id"]): render_comment_file(
-            comment, likes[comment["id"]]
+            comment, likes[comment["id"]], thread_parent(connection, comments_dir, comment)
         )
         for comment in comments
     }

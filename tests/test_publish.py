@@ -177,3 +177,50 @@ def test_kill_9_mid_like_fold_then_rerun_counts_once(paths, connection):
     rerun = run_moderate(paths)
     assert rerun.wait(timeout=60) == 0, rerun.communicate()[0]
     assert publish.file_likes(imported.read_text()) == 7
+
+
+def test_a_reply_to_a_comment_that_will_never_show_is_published_under_its_ancestor(
+    paths, connection
+):
+    top = add_pending(connection, "Top.")
+    spam = add_pending(connection, "Spam in the middle.", parent_id=top)
+    reply = add_pending(connection, "A reply to the spam.", parent_id=spam)
+    orphan = add_pending(connection, "A reply to deleted spam.", parent_id="gone-forever")
+    approve(connection, top, reply, orphan)
+    with inbox.transaction(connection):
+        inbox.decide(connection, spam, Status.SPAM, "akismet", ["test"])
+
+    publish.publish(connection, paths.comments_dir)
+
+    folder = paths.comments_dir / POST
+    assert publish.header_value((folder / f"{reply}.md").read_text(), "replyto") == top
+    assert publish.header_value((folder / f"{orphan}.md").read_text(), "replyto") is None
+
+
+def test_removing_a_comment_moves_its_replies_up_and_the_site_still_builds(
+    connection, site_copy, tmp_path
+):
+    from conftest import read_html, run_pelican
+
+    comments_dir = site_copy / "comments"
+    token = "removal-token"
+    parent = add_pending(
+        connection, "Please remove me later.", removal_token_hash=inbox.hash_token(token)
+    )
+    reply = add_pending(connection, "A reply that should stay.", parent_id=parent, author="Ash")
+    approve(connection, parent, reply)
+    publish.publish(connection, comments_dir)
+    with inbox.transaction(connection):
+        inbox.request_removal(connection, parent, token)
+
+    report = publish.publish(connection, comments_dir)
+
+    assert report.removed == [parent]
+    assert not (comments_dir / POST / f"{parent}.md").exists()
+    result = run_pelican(site_copy, tmp_path / "output")
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = read_html(tmp_path / "output" / "2016" / "03" / POST / "index.html")
+    assert page.find(id=f"comment-{parent}") is None
+    kept = page.find(id=f"comment-{reply}")
+    assert kept is not None and "A reply that should stay." in kept.get_text()
+    assert "Please remove me later." not in page.get_text()
