@@ -133,14 +133,17 @@ def review(
 ) -> ReviewResult:
     """Go through `comments` with the author; each decision is committed as it is made."""
     result = ReviewResult()
-    for number, original in enumerate(comments, start=1):
-        comment = original
+    for number, comment in enumerate(comments, start=1):
         while True:
             show(console, connection, comment, posts, comments_dir, f"{number} of {len(comments)}")
             action = ask(console)
             if action != "edit":
                 break
-            body = edit_text(comment["body"]).strip()
+            try:
+                body = edit_text(comment["body"]).strip()
+            except (OSError, subprocess.CalledProcessError) as error:
+                console.print(f"The editor failed ({error}); the text is unchanged.", markup=False)
+                continue
             if body and body != comment["body"]:
                 with inbox.transaction(connection):
                     inbox.set_body(connection, comment["id"], body, "author")
