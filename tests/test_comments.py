@@ -244,9 +244,15 @@ def test_reply_without_javascript_opens_a_form_that_names_the_comment(built):
     assert form.select_one("input[name=replyto]")["value"] == "r1"
     assert form.select_one("input[name=post]")["value"] == "first-post"
     assert "Replying to Maren" in form.get_text(" ", strip=True)
-    for name in ("author", "email", "website", "comment", "subject"):
-        field = form.select_one(f"[name={name}]")
-        assert form.select_one(f"label[for={field['id']}]") is not None
+    labels = {
+        name: form.select_one(f"[name={name}]").find_parent("label").get_text(" ", strip=True)
+        for name in ("author", "email", "website", "comment", "subject")
+    }
+    assert labels["author"] == "Name (required)"
+    assert labels["email"] == "Email (required, never published)"
+    assert labels["comment"] == "Comment (required)"
+    assert form.select_one("[name=subject]").find_parent("label")["aria-hidden"] == "true"
+    assert form.select_one("[name=subject]")["tabindex"] == "-1"
     # Shown only as the URL's target, by CSS that ships with the theme.
     css = (PROJECT_ROOT / "theme/static/css/comments.css").read_text()
     assert ".comment-reply-form {\n  display: none;" in css
@@ -542,3 +548,8 @@ def test_many_comments_are_read_in_a_second_process_with_the_same_result(tmp_pat
     output, log, code = build(content)
     assert code != 0
     assert "comments/busy-post/zzz.md" in log
+
+
+def test_element_ids_on_a_post_page_are_unique(built):
+    ids = [tag["id"] for tag in read_html(built / POST_URL).find_all(id=True)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

@@ -28,49 +28,57 @@ _ID = "\x00id\x00"
 _AUTHOR = "\x00author\x00"
 
 
-def comment_form(
-    post: str, action: str, parent_id: str | None = None, parent_author: str = ""
-) -> str:
-    """The comment form; with `parent_id`, the no-JavaScript reply to that comment.
-
-    A reply form's element ids end in "-<parent id>", unique when many share a page.
-    """
-    form_id = ' id="commentform"' if parent_id is None else ""
-    parent = "" if parent_id is None else escape(parent_id)
-    suffix = "" if parent_id is None else f"-{parent}"
-    replying = (
-        ""
-        if parent_id is None
-        else f'<p class="comment-replying-to">Replying to {escape(parent_author)}'
-        f' (<a href="#comment-{parent}">their comment</a>).</p>'
-    )
+def comment_form(post: str, action: str) -> str:
+    """The "Leave a Reply" form (the contract H4's intake and comment-intake.js rely on)."""
     return (
-        f'<form{form_id} class="comment-form" method="post" action="{escape(action)}">'
-        f"{replying}"
+        f'<form id="commentform" class="comment-form" method="post" action="{escape(action)}">'
         '<p class="comment-notes">Comments are moderated: yours appears here once the author'
         " has read it. Your email address is never published. Fields marked (required) must"
         " be filled in.</p>"
-        f'<p class="comment-form-author"><label for="author{suffix}">Name (required)</label> '
-        f'<input id="author{suffix}" name="author" type="text" required autocomplete="name"></p>'
-        f'<p class="comment-form-email"><label for="email{suffix}">Email (required, never'
-        f' published)</label> <input id="email{suffix}" name="email" type="email" required'
-        ' autocomplete="email"></p>'
-        f'<p class="comment-form-url"><label for="website{suffix}">Website</label> '
-        f'<input id="website{suffix}" name="website" type="url" autocomplete="url"></p>'
-        f'<p class="comment-form-comment"><label for="comment{suffix}">Comment (required)'
-        f'</label> <textarea id="comment{suffix}" name="comment" rows="6" required></textarea>'
-        "</p>"
+        '<p class="comment-form-author"><label for="author">Name (required)</label> '
+        '<input id="author" name="author" type="text" required autocomplete="name"></p>'
+        '<p class="comment-form-email"><label for="email">Email (required, never published)'
+        '</label> <input id="email" name="email" type="email" required autocomplete="email"></p>'
+        '<p class="comment-form-url"><label for="website">Website</label> '
+        '<input id="website" name="website" type="url" autocomplete="url"></p>'
+        '<p class="comment-form-comment"><label for="comment">Comment (required)</label> '
+        '<textarea id="comment" name="comment" rows="6" required></textarea></p>'
         # A trap for robots: people never see or reach it, so anything in it marks spam.
-        f'<p class="comment-form-subject" aria-hidden="true"><label for="subject{suffix}">'
-        f'Leave this field empty</label> <input id="subject{suffix}" name="subject" type="text"'
-        ' tabindex="-1" autocomplete="off"></p>'
+        '<p class="comment-form-subject" aria-hidden="true"><label for="subject">Leave this'
+        ' field empty</label> <input id="subject" name="subject" type="text" tabindex="-1"'
+        ' autocomplete="off"></p>'
         '<p class="comment-privacy">Comments are checked for spam by Akismet; see '
-        f'<a href="{AKISMET_PRIVACY_URL}">Akismet\'s privacy notice</a> for what it does with'
-        " them.</p>"
+        f'<a href="{AKISMET_PRIVACY_URL}">Akismet privacy notice</a>.</p>'
         f'<input type="hidden" name="post" value="{escape(post)}">'
-        f'<input type="hidden" name="replyto" value="{parent}">'
+        '<input type="hidden" name="replyto" value="">'
         '<p class="form-submit"><button type="submit">Post Comment</button></p>'
         "</form>"
+    )
+
+
+def reply_form(post: str, action: str, parent_id: str, parent_author: str) -> str:
+    """The small no-JavaScript form for replying to one comment.
+
+    Many share a page, so fields sit inside their labels instead of needing ids.
+    """
+    parent = escape(parent_id)
+    return (
+        f'<form class="comment-form reply-form" method="post" action="{escape(action)}">'
+        f'<p class="comment-replying-to">Replying to {escape(parent_author)} (<a href="#comment-'
+        f'{parent}">their comment</a>). Replies are moderated; your email is never published.'
+        "</p>"
+        '<label>Name (required) <input name="author" required autocomplete="name"></label>'
+        '<label>Email (required, never published) <input name="email" type="email" required'
+        ' autocomplete="email"></label>'
+        '<label>Website <input name="website" type="url" autocomplete="url"></label>'
+        '<label>Comment (required) <textarea name="comment" rows="5" required></textarea></label>'
+        '<label class="comment-form-subject" aria-hidden="true">Leave this field empty'
+        ' <input name="subject" tabindex="-1" autocomplete="off"></label>'
+        '<p class="comment-privacy">Checked for spam by Akismet; see '
+        f'<a href="{AKISMET_PRIVACY_URL}">Akismet privacy notice</a>.</p>'
+        f'<input type="hidden" name="post" value="{escape(post)}">'
+        f'<input type="hidden" name="replyto" value="{parent}">'
+        '<button type="submit">Post Comment</button></form>'
     )
 
 
@@ -145,7 +153,7 @@ def thread_html(
         return ""
     out = ['<ol class="comment-list">']
     # One reply form per post, its blanks filled per comment: cheaper than one per comment.
-    options = {**options, "reply_form": comment_form(post, options["FORM_ACTION"], _ID, _AUTHOR)}
+    options = {**options, "reply_form": reply_form(post, options["FORM_ACTION"], _ID, _AUTHOR)}
     for comment in top_level:
         _comment_html(comment, out, post, options, timezone)
     out.append("</ol>")

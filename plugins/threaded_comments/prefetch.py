@@ -10,6 +10,7 @@ more than they do.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -70,8 +71,10 @@ def run(job: Job) -> Result:
     for slug, names in wanted.items():
         comments = []
         records = []
+        # Plain strings: a Path per file costs more than reading a small file.
+        folder = f"{job.root}{os.sep}{slug}{os.sep}"
         for name in names:
-            comment = read_comment(job.root / slug / name, slug, timezone)
+            comment = read_comment(folder + name, slug, timezone)
             key = content_key(comment.body)
             html = job.rendered.get(key) or result.rendered.get(key)
             if html is None:

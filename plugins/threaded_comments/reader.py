@@ -92,7 +92,7 @@ def scan_folders(root: Path) -> dict[str, Stamps]:
     return folders
 
 
-def _split_header(path: Path, text: str) -> tuple[dict[str, str], str]:
+def _split_header(path: Path | str, text: str) -> tuple[dict[str, str], str]:
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").lstrip("\n")
     header, _, body = text.partition("\n\n")
     metadata: dict[str, str] = {}
@@ -112,7 +112,7 @@ def _split_header(path: Path, text: str) -> tuple[dict[str, str], str]:
     return metadata, body.strip("\n")
 
 
-def _parse_date(path: Path, value: str, timezone: tzinfo) -> datetime:
+def _parse_date(path: Path | str, value: str, timezone: tzinfo) -> datetime:
     try:
         date = datetime.fromisoformat(value)
     except ValueError:
@@ -125,15 +125,16 @@ def _parse_date(path: Path, value: str, timezone: tzinfo) -> datetime:
     return date if date.tzinfo else date.replace(tzinfo=timezone)
 
 
-def read_comment(path: Path, post: str, timezone: tzinfo) -> Comment:
+def read_comment(path: Path | str, post: str, timezone: tzinfo) -> Comment:
     """Parse and check one comment file; raise CommentFileError naming it if it is wrong."""
-    comment_id = comment_id_from_name(path.name)
+    comment_id = comment_id_from_name(str(path).rpartition(os.sep)[2])
     if comment_id is None or not _ID_PATTERN.fullmatch(comment_id):
         raise CommentFileError(
             path, "the file name (the comment id) may hold only letters, digits, '.', '_', '-'"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:  # noqa: PTH123 (a str path is cheaper)
+            text = stream.read()
     except UnicodeDecodeError as error:
         raise CommentFileError(path, "is not UTF-8 text") from error
     metadata, body = _split_header(path, text)
