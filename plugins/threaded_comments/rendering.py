@@ -77,9 +77,7 @@ def render_comment_markdown(text: str) -> str:
     if not text.strip():
         return ""
     plain = _plain_paragraphs(text)
-    if plain is not None:
-        return plain
-    return sanitize_html(_markdown.render(text))
+    return plain if plain is not None else render_full(text)
 
 
 def render_full(text: str) -> str:
