@@ -225,6 +225,8 @@ def attach_comments(generator: Any) -> None:
                 max((c.date for c in comments), default=article.date),
                 fill_post(entry.feed_entries, article.title, post_url),
             )
+            # Kept only until the feed is made: a cached feed rarely needs remaking.
+            entry.feed_entries = ""
         outputs.files[article.comments_feed_url] = entry.feed
         outputs.index["posts"][slug] = post_index_entry(article, url, comments)
         latest.extend((comment, article.title, f"{site}/{url}") for comment in comments)

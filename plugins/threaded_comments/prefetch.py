@@ -9,6 +9,7 @@ more than they do.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -92,6 +93,10 @@ def run(job: Job) -> Result:
 
 
 def _child(connection: Connection, job: Job) -> None:
+    # The child inherits Pelican's whole heap; a collection would walk (and copy, page by
+    # page) all of it. The child lives for seconds and makes no reference cycles.
+    gc.freeze()
+    gc.disable()
     try:
         connection.send(("ok", run(job)))
     except Exception as error:  # every failure goes back to the build, which reports it
