@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -37,6 +38,13 @@ from moderation.writer import InboxWriter
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # --- forms ---
+
+
+def run_in_fresh_loop(coroutine):
+    """asyncio.run in its own thread: Playwright's sync API (the session's browser fixture)
+    keeps an event loop running in the main thread once a browser test has run."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_read_comment_trims_and_normalises():
@@ -116,7 +124,7 @@ def test_a_failing_job_does_not_sink_its_batch(tmp_path):
         return await asyncio.gather(*jobs, return_exceptions=True)
 
     try:
-        results = asyncio.run(many())
+        results = run_in_fresh_loop(many())
     finally:
         writer.close()
 
@@ -131,7 +139,9 @@ def test_a_failing_job_does_not_sink_its_batch(tmp_path):
 def test_writer_uses_the_configured_synchronous_mode(tmp_path):
     writer = InboxWriter(tmp_path / "inbox.sqlite3", synchronous="NORMAL")
     try:
-        level = asyncio.run(writer.write(lambda c: c.execute("PRAGMA synchronous").fetchone()[0]))
+        level = run_in_fresh_loop(
+            writer.write(lambda c: c.execute("PRAGMA synchronous").fetchone()[0])
+        )
     finally:
         writer.close()
     assert level == 1  # NORMAL
