@@ -9,6 +9,7 @@ Atom feeds of comments. A comment file that is wrong stops the build, naming the
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -51,10 +52,22 @@ class BuildState:
 
 @dataclass
 class CommentOutputs:
-    """Files a build writes beside the pages: comments.json and feeds (path -> text)."""
+    """Files a build writes beside the pages: comments.json, and feeds as path -> (text,
+    whether the text is new in this build)."""
 
     index: dict[str, Any] = field(default_factory=lambda: {"posts": {}})
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    writer: threading.Thread | None = None
+    error: BaseException | None = None
+
+    def write(self, output: Path, json_path: str) -> None:
+        """Write every file into `output`; an error is kept for write_outputs to raise."""
+        try:
+            write_comments_index(output / json_path, self.index)
+            for relative, (text, is_new) in self.files.items():
+                _write_feed(output / relative, text, is_new)
+        except BaseException as error:  # handed to the build's own thread
+            self.error = error
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -136,8 +149,7 @@ def _latest_feed(
 def attach_comments(generator: Any) -> None:
     """Check, thread and attach every post's comments; prepare comments.json and the feeds.
 
-    The files themselves are written by write_outputs, once Pelican has (maybe) emptied
-    output/.
+    Those files are written by a thread started here, which write_outputs waits for.
     """
     if STATE_KEY not in generator.context:
         start_reading(generator)
@@ -212,7 +224,8 @@ def attach_comments(generator: Any) -> None:
         url = article.url
         sitename = generator.settings.get("SITENAME", "")
         feed_key = (article.title, url, site, sitename, article.date)
-        if entry.feed_key != feed_key:
+        feed_is_new = entry.feed_key != feed_key
+        if feed_is_new:
             cache.dirty = True
             if not entry.feed_entries and comments:
                 entry.feed_entries = post_entries_xml(comments)
@@ -227,10 +240,20 @@ def attach_comments(generator: Any) -> None:
             )
             # Kept only until the feed is made: a cached feed rarely needs remaking.
             entry.feed_entries = ""
-        outputs.files[article.comments_feed_url] = entry.feed
+        outputs.files[article.comments_feed_url] = (entry.feed, feed_is_new)
         outputs.index["posts"][slug] = post_index_entry(article, url, comments)
         latest.extend((comment, article.title, f"{site}/{url}") for comment in comments)
-    outputs.files[options["FEED_ALL"]] = _latest_feed(latest, options, generator.settings)
+    outputs.files[options["FEED_ALL"]] = (_latest_feed(latest, options, generator.settings), True)
+    # Pelican has already emptied output/ (if it does) by now. Creating a thousand small
+    # files is mostly waiting on the file system, which a thread does while Pelican goes
+    # on rendering pages.
+    outputs.writer = threading.Thread(
+        target=outputs.write,
+        args=(Path(generator.output_path), options["JSON_PATH"]),
+        name="threaded_comments-writer",
+        daemon=True,
+    )
+    outputs.writer.start()
     generator.context[OUTPUTS_KEY] = outputs
 
     if fresh_posts.keys() != cache.posts.keys():
@@ -239,25 +262,30 @@ def attach_comments(generator: Any) -> None:
     comment_cache.save(generator.settings, cache, used_keys)
 
 
-def _write_if_changed(path: Path, text: str) -> None:
-    # Rewriting an unchanged feed costs more than reading it, and keeps its date for rsync.
+def _write_feed(path: Path, text: str, is_new: bool) -> None:
+    # Rewriting an unchanged feed costs more than checking it, and keeps its date for
+    # rsync. A feed cached from the last build is checked by size alone (output/ may have
+    # been emptied since); a new one by its text.
+    data = text.encode()
     try:
-        if path.read_text(encoding="utf-8") == text:
+        if is_new:
+            if path.read_bytes() == data:
+                return
+        elif path.stat().st_size == len(data):
             return
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(data)
 
 
 def write_outputs(generator: Any, writer: Any = None) -> None:
-    """Write comments.json and the comment feeds prepared by attach_comments."""
-    outputs: CommentOutputs | None = generator.context.get(OUTPUTS_KEY)
-    if outputs is None:
+    """Wait for comments.json and the comment feeds; raise if writing them failed."""
+    outputs: CommentOutputs | None = generator.context.pop(OUTPUTS_KEY, None)
+    if outputs is None or outputs.writer is None:
         return
-    output = Path(generator.output_path)
-    write_comments_index(output / comment_settings(generator.settings)["JSON_PATH"], outputs.index)
-    for relative, text in outputs.files.items():
-        _write_if_changed(output / relative, text)
+    outputs.writer.join()
+    if outputs.error is not None:
+        raise outputs.error
 
 
 def register() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .cache import Record, to_record
+from .cache import Record, no_gc, to_record
 from .feeds import post_entries_xml
 from .markup import thread_html
 from .reader import Stamps, read_comment, scan_folders
@@ -125,7 +125,8 @@ class Prefetch:
         if self._process is None:
             return run(self._job)
         try:
-            status, value = self._connection.recv()
+            with no_gc():
+                status, value = self._connection.recv()
         except EOFError as error:
             raise RuntimeError("threaded_comments: the comment reader process died") from error
         finally:
