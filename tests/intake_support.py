@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -116,3 +120,43 @@ def running_intake(folder: Path, **changes: object) -> Iterator[str]:
     """An intake alone, its inbox and targets in `folder`; yields its URL."""
     with running(create_app(intake_settings_for(folder, **changes))) as url:
         yield url
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INVOKE = Path(sys.executable).parent / "invoke"
+
+
+def copy_project(root: Path) -> Path:
+    """A working copy of the project (settings, tasks, content, theme, plugins) at `root`."""
+    for name in ("tasks.py", "pelicanconf.py", "publishconf.py"):
+        shutil.copy(PROJECT_ROOT / name, root / name)
+    for name in ("content", "theme", "plugins"):
+        shutil.copytree(PROJECT_ROOT / name, root / name)
+    return root
+
+
+@contextmanager
+def invoke_serve(root: Path, env: dict[str, str], timeout: float = 300) -> Iterator[str]:
+    """`invoke serve` on a free port in the project copy at `root`; yields the site's URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(INVOKE), "serve", "--port", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        wait_for_port(port, timeout=timeout, alive=lambda: server.poll() is None)
+    except (RuntimeError, TimeoutError):
+        server.kill()
+        raise RuntimeError(f"invoke serve did not start:\n{server.communicate()[0]}") from None
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()

@@ -4,16 +4,12 @@ inbox, with JavaScript and without it."""
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from intake_support import free_port, wait_for_port
+from intake_support import copy_project, invoke_serve
 
 pytestmark = pytest.mark.browser
 
@@ -29,18 +25,12 @@ FIXTURE_COMMENTS = {
         "I keep my texts to logistics now, and that has helped more than I thought.",
     ),
 }
-INVOKE = Path(sys.executable).parent / "invoke"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`invoke serve` on a free port in a tmp copy of the project; yields (URL, inbox path)."""
-    root = tmp_path_factory.mktemp("project")
-    for name in ("tasks.py", "pelicanconf.py", "publishconf.py"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    for name in ("content", "theme", "plugins"):
-        shutil.copytree(PROJECT_ROOT / name, root / name)
+    root = copy_project(tmp_path_factory.mktemp("project"))
     comments = root / "content" / "comments" / POST_SLUG
     comments.mkdir(parents=True, exist_ok=True)
     for number, (comment_id, (author, likes, text)) in enumerate(FIXTURE_COMMENTS.items()):
@@ -52,26 +42,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     with (root / "pelicanconf.py").open("a", encoding="utf-8") as settings:
         # Several tests post from the same loopback address; the limit itself is tested over HTTP.
         settings.write('\nCOMMENT_INTAKE = {**COMMENT_INTAKE, "COMMENT_RATE_LIMIT": (50, 600)}\n')
-    port = free_port()
-    server = subprocess.Popen(
-        [str(INVOKE), "serve", "--port", str(port)],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={key: value for key, value in os.environ.items() if key != "COMMENT_INTAKE_INBOX"},
-    )
-    try:
-        wait_for_port(port, timeout=180, alive=lambda: server.poll() is None)
-    except (RuntimeError, TimeoutError):
-        server.kill()
-        pytest.fail(f"invoke serve did not start:\n{server.communicate()[0]}")
-    yield f"http://127.0.0.1:{port}", root / "var" / "inbox.sqlite3"
-    server.send_signal(signal.SIGINT)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    env = {key: value for key, value in os.environ.items() if key != "COMMENT_INTAKE_INBOX"}
+    with invoke_serve(root, env, timeout=180) as url:
+        yield url, root / "var" / "inbox.sqlite3"
 
 
 def inbox_comment(inbox: Path, body: str) -> sqlite3.Row | None:

@@ -10,24 +10,19 @@ the spam is nowhere.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from akismet_standin import AkismetStandIn
-from conftest import PROJECT_ROOT
-from intake_support import free_port, wait_for_port
+from intake_support import INVOKE, copy_project, invoke_serve
 from moderation_fixtures import files_containing
 
 pytestmark = pytest.mark.browser
 
 POST_URL = "/2016/03/texting-my-therapist/"
-INVOKE = Path(sys.executable).parent / "invoke"
 USER_AGENT = "Mozilla/5.0 (EndToEndReader 7.3)"
 FIRST = (
     "Juniper",
@@ -46,31 +41,9 @@ def clean_environment() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A tmp copy of the project with `invoke serve` running in it; yields (root, URL)."""
-    root = tmp_path_factory.mktemp("e2e")
-    for name in ("tasks.py", "pelicanconf.py", "publishconf.py"):
-        shutil.copy(PROJECT_ROOT / name, root / name)
-    for name in ("content", "theme", "plugins"):
-        shutil.copytree(PROJECT_ROOT / name, root / name)
-    port = free_port()
-    server = subprocess.Popen(
-        [str(INVOKE), "serve", "--port", str(port)],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=clean_environment(),
-    )
-    try:
-        wait_for_port(port, timeout=300, alive=lambda: server.poll() is None)
-    except (RuntimeError, TimeoutError):
-        server.kill()
-        pytest.fail(f"invoke serve did not start:\n{server.communicate()[0]}")
-    yield root, f"http://127.0.0.1:{port}"
-    server.send_signal(signal.SIGINT)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    root = copy_project(tmp_path_factory.mktemp("e2e"))
+    with invoke_serve(root, clean_environment()) as url:
+        yield root, url
 
 
 def moderate(root: Path, standin: AkismetStandIn) -> str:
