@@ -125,6 +125,11 @@ class Paths:
         )
 
 
+def counted(number: int, noun: str) -> str:
+    """ "1 comment", "2 comments": the summary lines read as sentences."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def load_posts(path: Path) -> dict[str, dict[str, Any]]:
     """output/comments.json's posts (title, url, modified), or {} before the first build."""
     if not path.exists():
@@ -365,12 +370,12 @@ def _run(
         console.print(verdict_table(verdicts, "Automatic decisions"))
     counts = Counter(str(v.status) if v.status else "still pending" for v in verdicts.values())
     console.print(
-        f"Checked {len(verdicts)} new comments: "
+        f"Checked {counted(len(verdicts), 'new comment')}: "
         + (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none")
     )
     if unreachable:
         console.print(
-            f"Akismet could not be reached for {len(unreachable)} comments: they stay "
+            f"Akismet could not be reached for {counted(len(unreachable), 'comment')}: they stay "
             "pending, with the reason, for the next run."
         )
 
@@ -378,17 +383,18 @@ def _run(
 
     report = publish.publish(connection, paths.comments_dir)
     console.print(
-        f"Published {len(report.published)} comments, carried out {len(report.removed)} "
-        f"removal requests, updated likes on {len(report.likes_folded)}."
+        f"Published {counted(len(report.published), 'comment')}, carried out "
+        f"{counted(len(report.removed), 'removal request')}, "
+        f"updated likes on {len(report.likes_folded)}."
     )
     if report.waiting:
-        console.print(f"{len(report.waiting)} approved replies wait for their parent comment.")
+        console.print(f"Approved replies waiting for their parent comment: {len(report.waiting)}.")
 
     cutoff = datetime.now(UTC) - timedelta(days=settings.purge_after_days)
     with inbox.transaction(connection):
         purged = inbox.purge_private_details(connection, cutoff.replace(microsecond=0).isoformat())
     console.print(
-        f"Purged email, IP and user agent of {purged} comments decided more than "
+        f"Purged email, IP and user agent of {counted(purged, 'comment')} decided more than "
         f"{settings.purge_after_days} days ago."
     )
     return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK

@@ -125,7 +125,7 @@ def test_akismet_down_leaves_comments_pending_and_exits_non_zero(paths, connecti
     assert status_of(connection, comment) == "pending"
     reasons = json.loads(inbox.get_comment(connection, comment)["reasons"])
     assert any(reason.startswith("Akismet unreachable") and "503" in reason for reason in reasons)
-    assert "could not be reached for 1 comments" in output
+    assert "could not be reached for 1 comment" in output
     assert len(standin.requests) == 3  # verify-key: the first try and two retries
 
     standin.fail_always = False
@@ -179,7 +179,7 @@ def test_private_details_are_purged_after_the_set_days(paths, connection, no_aki
     code, output = run_pipeline(paths, no_input=True)
 
     assert code == 0
-    assert "Purged email, IP and user agent of 1 comments decided more than 30 days ago" in output
+    assert "Purged email, IP and user agent of 1 comment decided more than 30 days ago" in output
     purged, kept = inbox.get_comment(connection, old), inbox.get_comment(connection, recent)
     assert (purged["email"], purged["ip"], purged["user_agent"]) == (None, None, None)
     assert purged["purged_at"] and purged["body"] == "An old comment."
@@ -216,7 +216,7 @@ def test_removal_requests_are_carried_out(paths, connection, standin):
         assert inbox.request_removal(connection, comment, token) == inbox.RemovalRequest.QUEUED
     code, output = run_pipeline(paths, no_input=True)
 
-    assert code == 0 and "carried out 1 removal requests" in output
+    assert code == 0 and "carried out 1 removal request" in output
     assert published(paths) == {}
     row = inbox.get_comment(connection, comment)
     assert row["status"] == "removed" and row["body"] == "" and row["email"] is None
