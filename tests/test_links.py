@@ -26,6 +26,8 @@ FETCHING = {
     "form": ["action"],
 }
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)""", re.IGNORECASE)
+# Served by the comment intake, not by files in output/ (the intake's own tests cover them).
+INTAKE_PREFIX = "/api/"
 CSS_IMPORT = re.compile(r"""@import\s+['"]([^'"]+)""", re.IGNORECASE)
 
 
@@ -71,6 +73,8 @@ def broken_links(site: Path) -> list[str]:
                 if urlsplit(value).scheme or is_external(value):
                     continue  # another host, or mailto:/data: - nothing to find in output/
                 absolute = urlsplit(urljoin(here, value))
+                if absolute.path.startswith(INTAKE_PREFIX):
+                    continue
                 target = resolve(site, absolute.path)
                 where = f"{path.relative_to(site)}: {value}"
                 if target is None:

@@ -175,6 +175,9 @@ def attach_comments(generator: Any) -> None:
     cache.dirty = cache.dirty or bool(result.posts)
     # For partials/comments_head.html, on every page that shows a post.
     generator.context["COMMENTS_FEED_ALL"] = options["FEED_ALL"]
+    # Where a reader without JavaScript collects her private removal link after posting
+    # (the intake serves it once, beside the form's action).
+    generator.context["COMMENT_RECEIPT_URL"] = options["FORM_ACTION"].rstrip("/") + "/receipt"
 
     published = {id(article) for article in generator.articles}
     now = datetime.now(UTC)
