@@ -87,8 +87,9 @@ def _comment_html(
 ) -> None:
     """Append one comment and its replies to `out`.
 
-    `options` holds the settings, "open", and "reply_form": the post's reply form with
-    stand-ins for the parent's id and author.
+    `options` holds the settings, "open", "reply_form" (the post's reply form with
+    stand-ins for the parent's id and author) and "like_form" (the start of the post's
+    like form, escaped once per post rather than once per comment).
     """
     cid = escape(comment.id)
     author = escape(comment.author)
@@ -121,10 +122,7 @@ def _comment_html(
     )
     if options["open"]:
         out.append(
-            f'<div class="comment-actions"><form class="like-form" method="post"'
-            f' action="{escape(options["LIKES_ACTION"])}">'
-            f'<input type="hidden" name="post" value="{escape(post)}">'
-            f'<input type="hidden" name="comment" value="{cid}">'
+            f'{options["like_form"]}<input type="hidden" name="comment" value="{cid}">'
             '<button type="submit">Like</button></form> '
             f'<a class="comment-reply-link" href="?replyto={cid}#reply-{cid}"'
             f' data-replyto="{cid}" aria-label="Reply to {author}">Reply</a></div>'
@@ -153,7 +151,15 @@ def thread_html(
         return ""
     out = ['<ol class="comment-list">']
     # One reply form per post, its blanks filled per comment: cheaper than one per comment.
-    options = {**options, "reply_form": reply_form(post, options["FORM_ACTION"], _ID, _AUTHOR)}
+    options = {
+        **options,
+        "reply_form": reply_form(post, options["FORM_ACTION"], _ID, _AUTHOR),
+        "like_form": (
+            f'<div class="comment-actions"><form class="like-form" method="post"'
+            f' action="{escape(options["LIKES_ACTION"])}">'
+            f'<input type="hidden" name="post" value="{escape(post)}">'
+        ),
+    }
     for comment in top_level:
         _comment_html(comment, out, post, options, timezone)
     out.append("</ol>")

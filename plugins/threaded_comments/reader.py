@@ -22,6 +22,8 @@ COMMENT_EXTENSIONS = (".md", ".markdown")
 # A post's comment files: sorted (file name, mtime_ns, size), the cache's key for the post.
 Stamps = list[tuple[str, int, int]]
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# Most comment files are read whole by the first read.
+_READ_SIZE = 1 << 16
 _KEY_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:\s?(.*)")
 
 
@@ -92,8 +94,27 @@ def scan_folders(root: Path) -> dict[str, Stamps]:
     return folders
 
 
+def _read_bytes(path: Path | str) -> bytes:
+    # os.open and os.read skip the buffered and text layers a Python file object builds:
+    # on twenty thousand small files that is a tenth of the reading time.
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(descriptor, _READ_SIZE)
+        if len(data) < _READ_SIZE:
+            return data
+        chunks = [data]
+        while chunk := os.read(descriptor, _READ_SIZE):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 def _split_header(path: Path | str, text: str) -> tuple[dict[str, str], str]:
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").lstrip("\n")
+    text = text.lstrip("\ufeff")
+    if "\r" in text:  # rare, and two replaces over every file are not free
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\n")
     header, _, body = text.partition("\n\n")
     metadata: dict[str, str] = {}
     last_key = None
@@ -133,8 +154,7 @@ def read_comment(path: Path | str, post: str, timezone: tzinfo) -> Comment:
             path, "the file name (the comment id) may hold only letters, digits, '.', '_', '-'"
         )
     try:
-        with open(path, encoding="utf-8") as stream:  # noqa: PTH123 (a str path is cheaper)
-            text = stream.read()
+        text = _read_bytes(path).decode("utf-8")
     except UnicodeDecodeError as error:
         raise CommentFileError(path, "is not UTF-8 text") from error
     metadata, body = _split_header(path, text)
