@@ -57,15 +57,21 @@ class CommentOutputs:
 
     index: dict[str, Any] = field(default_factory=lambda: {"posts": {}})
     files: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    # The plugin's cache to store once the files are written: (Pelican's settings, the
+    # cache, the content keys this build used).
+    cache: tuple[dict[str, Any], comment_cache.CommentCache, set[str]] | None = None
     writer: threading.Thread | None = None
     error: BaseException | None = None
 
     def write(self, output: Path, json_path: str) -> None:
-        """Write every file into `output`; an error is kept for write_outputs to raise."""
+        """Write every file into `output`, then the cache; an error is kept for
+        write_outputs to raise."""
         try:
             write_comments_index(output / json_path, self.index)
             for relative, (text, is_new) in self.files.items():
                 _write_feed(output / relative, text, is_new)
+            if self.cache is not None:
+                comment_cache.save(*self.cache)
         except BaseException as error:  # handed to the build's own thread
             self.error = error
 
@@ -247,6 +253,13 @@ def attach_comments(generator: Any) -> None:
         outputs.index["posts"][slug] = post_index_entry(article, url, comments)
         latest.extend((comment, article.title, f"{site}/{url}") for comment in comments)
     outputs.files[options["FEED_ALL"]] = (_latest_feed(latest, options, generator.settings), True)
+
+    if fresh_posts.keys() != cache.posts.keys():
+        cache.dirty = True
+    cache.posts = fresh_posts
+    # Nothing changes the cache after this. Storing it (tens of megabytes on a cold build
+    # of a big site) is mostly writing, so the writer thread does it too.
+    outputs.cache = (generator.settings, cache, used_keys)
     # Pelican has already emptied output/ (if it does) by now. Creating a thousand small
     # files is mostly waiting on the file system, which a thread does while Pelican goes
     # on rendering pages.
@@ -258,11 +271,6 @@ def attach_comments(generator: Any) -> None:
     )
     outputs.writer.start()
     generator.context[OUTPUTS_KEY] = outputs
-
-    if fresh_posts.keys() != cache.posts.keys():
-        cache.dirty = True
-    cache.posts = fresh_posts
-    comment_cache.save(generator.settings, cache, used_keys)
 
 
 def _write_feed(path: Path, text: str, is_new: bool) -> None:
