@@ -13,8 +13,10 @@ import gc
 import multiprocessing
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -111,6 +113,9 @@ class Prefetch:
     def __init__(self, job: Job) -> None:
         self._job = job
         self._process: multiprocessing.Process | None = None
+        self._receiver: threading.Thread | None = None
+        self._received: bytes | None = None
+        self._receive_error: BaseException | None = None
         big = job.wanted is None or sum(map(len, job.wanted.values())) >= BACKGROUND_THRESHOLD
         # Fork shares the cache with the child for free; other start methods would copy it.
         if big and sys.platform == "linux":
@@ -119,17 +124,36 @@ class Prefetch:
             self._process = context.Process(target=_child, args=(child_end, job), daemon=True)
             self._process.start()
             child_end.close()
+            # The child's answer is tens of megabytes, and a pipe holds 64 KiB: read it as
+            # it comes, while Pelican reads posts, so the child can exit (ending the
+            # copy-on-write sharing of the heap) and result() only unpickles. Reading
+            # releases the GIL; unpickling, which does not, stays in result().
+            self._receiver = threading.Thread(
+                target=self._receive, name="threaded_comments-receiver", daemon=True
+            )
+            self._receiver.start()
+
+    def _receive(self) -> None:
+        try:
+            self._received = self._connection.recv_bytes()
+        except BaseException as error:  # EOFError if the child died; result() reports it
+            self._receive_error = error
 
     def result(self) -> Result:
         """The job's result; re-raises a CommentFileError from the child."""
         if self._process is None:
             return run(self._job)
         try:
+            assert self._receiver is not None
+            self._receiver.join()
+            if self._received is None:
+                raise RuntimeError(
+                    "threaded_comments: the comment reader process died"
+                ) from self._receive_error
             with no_gc():
-                status, value = self._connection.recv()
-        except EOFError as error:
-            raise RuntimeError("threaded_comments: the comment reader process died") from error
+                status, value = ForkingPickler.loads(self._received)
         finally:
+            self._received = None
             self.close()
         if status == "error":
             raise value
@@ -138,8 +162,13 @@ class Prefetch:
     def close(self) -> None:
         """Stop the child process, if any (after an error elsewhere in the build)."""
         if self._process is not None:
-            self._connection.close()
+            # The child goes first: its end of the pipe closing is what lets a receiver
+            # still waiting for data return, before the connection is closed under it.
             if self._process.is_alive():
                 self._process.terminate()
             self._process.join()
+            if self._receiver is not None:
+                self._receiver.join()
+                self._receiver = None
+            self._connection.close()
             self._process = None
