@@ -269,7 +269,9 @@ def test_leave_a_reply_form_follows_the_contract(built):
     pending = respond.select_one("p#comment-pending")
     assert pending["class"] == ["comment-notice"]
     assert pending["role"] == "status"
-    assert pending.get_text() == "Your comment is awaiting moderation."
+    assert pending.get_text().startswith("Your comment is awaiting moderation.")
+    # A reader without JavaScript collects her private removal link from the intake, once.
+    assert pending.select_one("a")["href"] == "/api/comments/receipt"
     form = respond.select_one("form#commentform")
     assert (form["method"], form["action"]) == ("post", "/api/comments")
     assert form.select_one("input[type=hidden][name=post]")["value"] == "first-post"
