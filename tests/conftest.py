@@ -89,3 +89,21 @@ def browser() -> Iterator[object]:
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def paths(tmp_path: Path):
+    """A tmp project for the moderation tests: settings, comments.json, an inbox path."""
+    from moderation_fixtures import make_project
+
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture
+def connection(paths) -> Iterator[object]:
+    """The tmp project's inbox, open."""
+    from moderation import inbox
+
+    connection = inbox.connect(paths.inbox)
+    yield connection
+    connection.close()

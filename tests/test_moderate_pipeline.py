@@ -13,25 +13,12 @@ from moderation_fixtures import (
     PRIVATE,
     add_pending,
     files_containing,
-    make_project,
     run_pipeline,
     status_of,
 )
 
 from moderation import inbox
 from moderation.moderate import ModerationSettings
-
-
-@pytest.fixture
-def paths(tmp_path):
-    return make_project(tmp_path / "project")
-
-
-@pytest.fixture
-def connection(paths):
-    connection = inbox.connect(paths.inbox)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture

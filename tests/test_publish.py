@@ -8,23 +8,10 @@ import subprocess
 import sys
 import time
 
-import pytest
-from moderation_fixtures import POST, PRIVATE, add_pending, files_containing, make_project
+from moderation_fixtures import POST, PRIVATE, add_pending, files_containing
 
 from moderation import inbox, publish
 from moderation.inbox import Status
-
-
-@pytest.fixture
-def paths(tmp_path):
-    return make_project(tmp_path / "project")
-
-
-@pytest.fixture
-def connection(paths):
-    connection = inbox.connect(paths.inbox)
-    yield connection
-    connection.close()
 
 
 def approve(connection, *comment_ids: str) -> None:
