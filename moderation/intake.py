@@ -35,6 +35,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from threaded_comments.markup import likes_text
 
 from moderation import inbox, intake_pages
 from moderation.forms import (
@@ -64,13 +65,6 @@ RECEIPT_SECONDS = 3600
 CONTEXT_MAX = 500
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def likes_label(count: int) -> str:
-    """The words under a comment, as the theme shows them ('' when nobody has liked it)."""
-    if count <= 0:
-        return ""
-    return f"Liked by {count} {'person' if count == 1 else 'people'}"
 
 
 def reader_hash(salt: str, address: str, user_agent: str) -> str:
@@ -251,7 +245,7 @@ class Intake:
                     "post": post.slug,
                     "comment": like.comment,
                     "likes": count,
-                    "label": likes_label(count),
+                    "label": likes_text(count),
                     "added": added,
                 }
             )

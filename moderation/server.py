@@ -25,8 +25,9 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+from threaded_comments.markup import likes_text
 
-from moderation.intake import Intake, create_app, likes_label
+from moderation.intake import Intake, create_app
 from moderation.intake_settings import IntakeSettings, intake_settings, output_dir
 from moderation.targets import TargetsUnavailableError
 
@@ -67,7 +68,7 @@ class SiteFiles(StaticFiles):
             count = counts.get(match["id"])
             if count is None:
                 return match[0]
-            return f"{match[1]}{escape(likes_label(count))}{match[4]}"
+            return f"{match[1]}{escape(likes_text(count))}{match[4]}"
 
         return HTMLResponse(LIKES_ELEMENT.sub(live, html), headers={"Cache-Control": "no-cache"})
 

@@ -29,7 +29,6 @@ from intake_support import (
 
 from moderation import inbox
 from moderation.forms import Refusal, read_comment
-from moderation.intake import likes_label
 from moderation.ratelimit import RateLimiter
 from moderation.server import site_app
 from moderation.targets import Targets, TargetsUnavailableError
@@ -62,10 +61,6 @@ def test_read_comment_names_the_field_at_fault():
     with pytest.raises(Refusal) as refused:
         read_comment(valid_comment(website="data:text/html,hi"))
     assert (refused.value.status, refused.value.field) == (422, "website")
-
-
-def test_likes_label_uses_the_theme_wording():
-    assert [likes_label(n) for n in (0, 1, 2)] == ["", "Liked by 1 person", "Liked by 2 people"]
 
 
 # --- rate limits ---
