@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from bs4 import BeautifulSoup, Tag
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify
+from threaded_comments.reader import WEBSITE_PATTERN
 from threaded_comments.rendering import sanitize_html  # the allow-list new comments get
 
 from moderation.importers import markup, wxr
@@ -71,7 +72,6 @@ _NOTE_OPENING = re.compile(
 )
 _NOTE_DATE_FORMATS = ("%B %Y", "%b %Y", "%d %B %Y", "%B %d, %Y", "%B %d %Y", "%Y-%m-%d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_WEBSITE = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
 _SLUG = re.compile(r"[\w-]+")
 
 
@@ -435,7 +435,7 @@ def _kept_ancestor(parent: int, kept: dict[int, object], parents: dict[int, int]
 
 
 def _website(url: str) -> bool:
-    return bool(_WEBSITE.fullmatch(url)) and bool(urlsplit(url).hostname)
+    return bool(WEBSITE_PATTERN.fullmatch(url)) and bool(urlsplit(url).hostname)
 
 
 def _comment_date(comment: wxr.Comment) -> str:

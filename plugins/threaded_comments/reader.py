@@ -24,6 +24,8 @@ Stamps = list[tuple[str, int, int]]
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 # Most comment files are read whole by the first read.
 _READ_SIZE = 1 << 16
+# What a comment file's `website` may be; the WordPress importer keeps only what passes it.
+WEBSITE_PATTERN = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
 _KEY_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:\s?(.*)")
 
 
@@ -174,7 +176,7 @@ def read_comment(path: Path | str, post: str, timezone: tzinfo) -> Comment:
         replyto = comment_id_from_name(replyto) or replyto
 
     website = metadata.get("website") or None
-    if website is not None and not re.match(r"https?://[^\s\"'<>]+$", website, re.IGNORECASE):
+    if website is not None and not WEBSITE_PATTERN.fullmatch(website):
         raise CommentFileError(path, f"website must be an http or https URL, not {website!r}")
 
     likes_text = metadata.get("likes", "0") or "0"
