@@ -555,3 +555,52 @@ def test_many_comments_are_read_in_a_second_process_with_the_same_result(tmp_pat
 def test_element_ids_on_a_post_page_are_unique(built):
     ids = [tag["id"] for tag in read_html(built / POST_URL).find_all(id=True)]
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+THREAD_TEMPLATE = """{% for c in article.comments recursive -%}
+<li data-id="{{ c.id }}" data-depth="{{ c.depth }}" data-likes="{{ c.likes }}">{{ c.content }}
+{%- if c.replies %}<ul>{{ loop(c.replies) }}</ul>{% endif %}</li>
+{%- endfor %}"""
+
+
+def test_a_template_can_walk_article_comments_as_a_tree_on_cold_and_cached_builds(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "article.html").write_text(THREAD_TEMPLATE, encoding="utf-8")
+    override = f"THEME_TEMPLATES_OVERRIDES={json.dumps([str(templates)])}"
+    pages = []
+    for _ in range(2):  # the second build takes the comments from the plugin's cache
+        output, log, code = build(content, override)
+        assert code == 0, log
+        pages.append(BeautifulSoup((output / POST_URL).read_text(), "html.parser"))
+    assert str(pages[0]) == str(pages[1])
+    page = pages[1]
+    top = [li["data-id"] for li in page.find_all("li", recursive=False)]
+    assert top == ["a-early", "b-late"]
+    early = page.find("li", attrs={"data-id": "a-early"})
+    assert early["data-likes"] == "3"
+    assert early.find("em").get_text() == "counting of hours"
+    replies = [li["data-id"] for li in early.find("ul").find_all("li", recursive=False)]
+    assert replies == ["r1", "r2"]
+    assert page.find("li", attrs={"data-id": "d7"})["data-depth"] == "5"
+
+
+def test_closing_comments_on_a_built_post_keeps_its_thread_without_reply_forms(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    output, log, code = build(content)
+    assert code == 0, log
+    assert comment(read_html(output / POST_URL), "r2").select_one("a.comment-reply-link")
+    post = content / "first-post.md"
+    post.write_text(post.read_text().replace("Slug:", "Comments: closed\nSlug:"))
+    output, log, code = build(content)
+    assert code == 0, log
+    page = read_html(output / POST_URL)
+    assert page.select_one("p.comments-closed").get_text() == "Comments are closed."
+    assert len(page.select("article.comment")) == 10
+    assert comment(page, "r2").select_one(".comment-content").get_text(strip=True) == "Same here."
+    assert not page.select("a.comment-reply-link") and not page.select("form")
+    index = json.loads((output / "comments.json").read_text())
+    assert index["posts"]["first-post"]["open"] is False

@@ -8,10 +8,13 @@ Atom feeds of comments. A comment file that is wrong stops the build, naming the
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -20,13 +23,14 @@ from zoneinfo import ZoneInfo
 from pelican import signals
 
 from . import cache as comment_cache
+from .cache import FeedEntry
 from .comments_json import post_index_entry, write_comments_index
-from .feeds import atom_feed, entry_xml, fill_post, post_entries_xml
+from .feeds import atom_feed, fill_post
 from .markup import comment_form, thread_html
 from .prefetch import Job, Prefetch
-from .reader import Comment, CommentFileError, Stamps, comment_id_from_name, scan_folders
+from .reader import Comment, CommentFileError
 from .settings import comment_settings
-from .threads import build_thread
+from .threads import LazyThread, build_thread
 
 logger = logging.getLogger(__name__)
 
@@ -44,22 +48,30 @@ class BuildState:
     options: dict[str, Any]
     timezone: ZoneInfo
     root: Path
-    # None when the prefetch job scans the folders itself (a first build).
-    folders: dict[str, Stamps] | None
     cache: comment_cache.CommentCache
     prefetch: Prefetch
 
 
 @dataclass
-class CommentOutputs:
-    """Files a build writes beside the pages: comments.json, and feeds as path -> (text,
-    whether the text is new in this build)."""
+class PostFeed:
+    """A post's comment feed to write: `make_text` is only called when the file may differ
+    from what `entry` says was written last (`feed_key`, and the file's size)."""
 
+    entry: comment_cache.PostComments
+    feed_key: tuple
+    make_text: Callable[[], str]
+
+
+@dataclass
+class CommentOutputs:
+    """Files a build writes beside the pages: comments.json, the site-wide feed and each
+    post's feed, then the plugin's cache (which notes the feeds' sizes)."""
+
+    settings: dict[str, Any]
+    cache: comment_cache.CommentCache
     index: dict[str, Any] = field(default_factory=lambda: {"posts": {}})
-    files: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    # The plugin's cache to store once the files are written: (Pelican's settings, the
-    # cache, the content keys this build used).
-    cache: tuple[dict[str, Any], comment_cache.CommentCache, set[str]] | None = None
+    latest_feed: tuple[str, str] = ("", "")
+    post_feeds: dict[str, PostFeed] = field(default_factory=dict)
     writer: threading.Thread | None = None
     error: BaseException | None = None
 
@@ -68,10 +80,12 @@ class CommentOutputs:
         write_outputs to raise."""
         try:
             write_comments_index(output / json_path, self.index)
-            for relative, (text, is_new) in self.files.items():
-                _write_feed(output / relative, text, is_new)
-            if self.cache is not None:
-                comment_cache.save(*self.cache)
+            path, text = self.latest_feed
+            _write_if_changed(output / path, text.encode())
+            for relative, feed in self.post_feeds.items():
+                if _write_feed(output / relative, feed):
+                    self.cache.dirty = True
+            comment_cache.save(self.settings, self.cache)
         except BaseException as error:  # handed to the build's own thread
             self.error = error
 
@@ -82,22 +96,6 @@ def exclude_comment_folder(pelican: Any) -> None:
     for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES"):
         # A new list: the default one may be shared with Pelican's DEFAULT_CONFIG.
         pelican.settings[key] = [*pelican.settings.get(key, []), folder]
-
-
-def _check_folders(root: Path, folders: dict[str, Stamps], known_slugs: set[str]) -> None:
-    for slug in sorted(set(folders) - known_slugs):
-        raise CommentFileError(root / slug, f"is a comment folder for no post (no slug {slug!r})")
-    owners: dict[str, tuple[str, str]] = {}
-    for slug in sorted(folders):
-        for name, _, _ in folders[slug]:
-            comment_id = comment_id_from_name(name)
-            if comment_id in owners:
-                first_slug, first_name = owners[comment_id]
-                raise CommentFileError(
-                    root / slug / name,
-                    f"duplicate comment id (also {root / first_slug / first_name})",
-                )
-            owners[comment_id] = (slug, name)
 
 
 def _is_open(article: Any, options: dict[str, Any], now: datetime) -> bool:
@@ -111,26 +109,14 @@ def _is_open(article: Any, options: dict[str, Any], now: datetime) -> bool:
 
 
 def start_reading(generator: Any) -> None:
-    """Begin reading and rendering changed comment files while Pelican reads the posts."""
+    """Begin finding and reading comment files while Pelican reads the posts."""
     settings = generator.settings
     options = comment_settings(settings)
-    root = Path(generator.path) / options["PATH"]
     timezone = ZoneInfo(settings.get("TIMEZONE") or "UTC")
     cache = comment_cache.load(settings, comment_cache.code_fingerprint(options))
-    if cache.posts:
-        folders = scan_folders(root)
-        wanted = {}
-        for slug, stamps in folders.items():
-            entry = cache.posts.get(slug)
-            if entry is None or entry.key != tuple(stamps):
-                wanted[slug] = [name for name, _, _ in stamps]
-        job = Job(root, wanted, options, timezone.key, cache.rendered)
-    else:
-        # Nothing cached: every file is to be read, so even the scan goes to the child.
-        folders = None
-        job = Job(root, None, options, timezone.key, cache.rendered)
-    state = BuildState(options, timezone, root, folders, cache, Prefetch(job))
-    generator.context[STATE_KEY] = state
+    root = Path(generator.path) / options["PATH"]
+    job = Job(root, options, timezone.key, cache.posts)
+    generator.context[STATE_KEY] = BuildState(options, timezone, root, cache, Prefetch(job))
 
 
 def _feed_site(settings: dict[str, Any]) -> str:
@@ -138,17 +124,29 @@ def _feed_site(settings: dict[str, Any]) -> str:
 
 
 def _latest_feed(
-    latest: list[tuple[Comment, str, str]], options: dict[str, Any], settings: dict[str, Any]
+    latest: list[tuple[FeedEntry, str, str]], options: dict[str, Any], settings: dict[str, Any]
 ) -> str:
+    """The site-wide feed from (entry, post title, post URL) of every published comment."""
     site = _feed_site(settings)
-    latest.sort(key=lambda entry: entry[0].date, reverse=True)
-    shown = latest[: options["FEED_ALL_LIMIT"]]
+    shown = heapq.nlargest(options["FEED_ALL_LIMIT"], latest, key=lambda item: item[0][0])
     return atom_feed(
         f"Latest comments - {settings.get('SITENAME', '')}",
         f"{site}/",
         f"{site}/{options['FEED_ALL']}",
-        shown[0][0].date if shown else datetime(2000, 1, 1, tzinfo=UTC),
-        "".join(entry_xml(*entry) for entry in shown),
+        shown[0][0][1] if shown else "2000-01-01T00:00:00+00:00",
+        "".join(fill_post(entry[2], title, url) for entry, title, url in shown),
+    )
+
+
+def _post_feed(
+    article: Any, entry: comment_cache.PostComments, post_url: str, site: str, sitename: str
+) -> str:
+    return atom_feed(
+        f"Comments on {article.title} - {sitename}",
+        post_url,
+        f"{site}/{article.comments_feed_url}",
+        entry.entries[0][1] if entry.entries else article.date.isoformat(),
+        fill_post("".join(xml for _, _, xml in entry.entries), article.title, post_url),
     )
 
 
@@ -175,10 +173,11 @@ def attach_comments(generator: Any) -> None:
         result = state.prefetch.result()
     finally:
         state.prefetch.close()
-    folders = state.folders if result.folders is None else result.folders
-    _check_folders(state.root, folders, {article.slug for article in articles})
-    cache.rendered.update(result.rendered)
-    cache.dirty = cache.dirty or bool(result.posts)
+    known_slugs = {article.slug for article in articles}
+    for slug in sorted(set(result.folders) - known_slugs):
+        raise CommentFileError(
+            state.root / slug, f"is a comment folder for no post (no slug {slug!r})"
+        )
     # For partials/comments_head.html, on every page that shows a post.
     generator.context["COMMENTS_FEED_ALL"] = options["FEED_ALL"]
     # Where a reader without JavaScript collects her private removal link after posting
@@ -187,39 +186,29 @@ def attach_comments(generator: Any) -> None:
 
     published = {id(article) for article in generator.articles}
     now = datetime.now(UTC)
-    newest_first = options["ORDER"] == "newest"
+    max_depth, newest_first = options["MAX_DEPTH"], options["ORDER"] == "newest"
     site = _feed_site(generator.settings)
-    outputs = CommentOutputs()
-    latest: list[tuple[Comment, str, str]] = []
-    used_keys: set[str] = set()
+    sitename = generator.settings.get("SITENAME", "")
+    outputs = CommentOutputs(generator.settings, cache)
+    latest: list[tuple[FeedEntry, str, str]] = []
     # Only this build's posts are kept: entries of posts that are gone would weigh it down.
-    fresh_posts: dict[str, comment_cache.PostEntry] = {}
+    fresh_posts: dict[str, comment_cache.PostComments] = {}
     for article in articles:
         slug = article.slug
-        stamps = tuple(folders.get(slug, ()))
-        entry = fresh_posts.get(slug) or cache.posts.get(slug)
-        if entry is None or entry.key != stamps:
-            read = result.posts.get(slug)
-            entry = comment_cache.PostEntry(stamps, [])
-            if read is not None:
-                entry.records, entry.html, entry.feed_entries = (
-                    read.records,
-                    read.html,
-                    read.feed_entries,
-                )
-                entry.html_key = (True, state.timezone.key)
+        entry = fresh_posts.get(slug) or result.posts.get(slug)
+        if entry is None:
+            # Unchanged since the last build (the reader skips only those), or no comments.
+            entry = cache.posts[slug] if slug in result.folders else comment_cache.PostComments()
         fresh_posts[slug] = entry
-        used_keys.update(record[-1] for record in entry.records)
-        comments = [comment_cache.from_record(r, slug, cache.rendered) for r in entry.records]
-        top_level = build_thread(comments, options["MAX_DEPTH"], newest_first)
+        thread = LazyThread(partial(_thread_of, entry, slug, max_depth, newest_first))
         is_open = _is_open(article, options, now)
         html_key = (is_open, state.timezone.key)
         if entry.html_key != html_key:
             cache.dirty = True
             entry.html_key = html_key
-            entry.html = thread_html(top_level, slug, {**options, "open": is_open}, state.timezone)
-        article.comments = top_level
-        article.comment_count = len(comments)
+            entry.html = thread_html(thread, slug, {**options, "open": is_open}, state.timezone)
+        article.comments = thread
+        article.comment_count = entry.count
         article.comments_open = is_open
         # Pelican's templates print these as they are (no autoescape), as they do
         # article.content: both are built from escaped or sanitised parts.
@@ -231,38 +220,22 @@ def attach_comments(generator: Any) -> None:
             continue
         # Pelican works a URL out afresh on each access; once is enough here.
         url = article.url
-        sitename = generator.settings.get("SITENAME", "")
-        feed_key = (article.title, url, site, sitename, article.date)
-        feed_is_new = entry.feed_key != feed_key
-        if feed_is_new:
-            cache.dirty = True
-            if not entry.feed_entries and comments:
-                entry.feed_entries = post_entries_xml(comments)
-            post_url = f"{site}/{url}"
-            entry.feed_key = feed_key
-            entry.feed = atom_feed(
-                f"Comments on {article.title} - {sitename}",
-                post_url,
-                f"{site}/{article.comments_feed_url}",
-                max((c.date for c in comments), default=article.date),
-                fill_post(entry.feed_entries, article.title, post_url),
-            )
-            # Kept only until the feed is made: a cached feed rarely needs remaking.
-            entry.feed_entries = ""
-        outputs.files[article.comments_feed_url] = (entry.feed, feed_is_new)
-        outputs.index["posts"][slug] = post_index_entry(article, url, comments)
-        latest.extend((comment, article.title, f"{site}/{url}") for comment in comments)
-    outputs.files[options["FEED_ALL"]] = (_latest_feed(latest, options, generator.settings), True)
+        post_url = f"{site}/{url}"
+        outputs.post_feeds[article.comments_feed_url] = PostFeed(
+            entry,
+            (article.title, url, site, sitename, article.date, entry.digest),
+            partial(_post_feed, article, entry, post_url, site, sitename),
+        )
+        outputs.index["posts"][slug] = post_index_entry(article, url, entry.likes)
+        latest.extend((feed_entry, article.title, post_url) for feed_entry in entry.entries)
+    outputs.latest_feed = (options["FEED_ALL"], _latest_feed(latest, options, generator.settings))
 
-    if fresh_posts.keys() != cache.posts.keys():
+    if result.posts or fresh_posts.keys() != cache.posts.keys():
         cache.dirty = True
     cache.posts = fresh_posts
-    # Nothing changes the cache after this. Storing it (tens of megabytes on a cold build
-    # of a big site) is mostly writing, so the writer thread does it too.
-    outputs.cache = (generator.settings, cache, used_keys)
     # Pelican has already emptied output/ (if it does) by now. Creating a thousand small
-    # files is mostly waiting on the file system, which a thread does while Pelican goes
-    # on rendering pages.
+    # files, and storing the cache (tens of megabytes for a big site), is mostly waiting on
+    # the file system, which a thread does while Pelican goes on rendering pages.
     outputs.writer = threading.Thread(
         target=outputs.write,
         args=(Path(generator.output_path), options["JSON_PATH"]),
@@ -273,20 +246,36 @@ def attach_comments(generator: Any) -> None:
     generator.context[OUTPUTS_KEY] = outputs
 
 
-def _write_feed(path: Path, text: str, is_new: bool) -> None:
-    # Rewriting an unchanged feed costs more than checking it, and keeps its date for
-    # rsync. A feed cached from the last build is checked by size alone (output/ may have
-    # been emptied since); a new one by its text.
-    data = text.encode()
+def _thread_of(
+    entry: comment_cache.PostComments, slug: str, max_depth: int, newest_first: bool
+) -> list[Comment]:
+    return build_thread(comment_cache.post_comments(entry, slug), max_depth, newest_first)
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    # Rewriting an unchanged file costs more than checking it, and keeps its date for rsync.
     try:
-        if is_new:
-            if path.read_bytes() == data:
-                return
-        elif path.stat().st_size == len(data):
+        if path.read_bytes() == data:
             return
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+
+
+def _write_feed(path: Path, feed: PostFeed) -> bool:
+    """Write a post's feed unless the file is as last written; True if its key is new."""
+    entry = feed.entry
+    if entry.feed_key == feed.feed_key:
+        try:
+            if path.stat().st_size == entry.feed_size:
+                return False
+        except FileNotFoundError:
+            pass
+    data = feed.make_text().encode()
+    _write_if_changed(path, data)
+    is_new = entry.feed_key != feed.feed_key or entry.feed_size != len(data)
+    entry.feed_key, entry.feed_size = feed.feed_key, len(data)
+    return is_new
 
 
 def write_outputs(generator: Any, writer: Any = None) -> None:

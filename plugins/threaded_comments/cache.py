@@ -1,10 +1,12 @@
 """The plugin's own cache, beside Pelican's content cache in CACHE_PATH.
 
-It keeps, per post, the comments and the thread's HTML under a key made of the comment
-files' names, sizes and modification times, and the rendered body of every comment under
-the hash of its text: an unchanged rebuild reads no comment file and renders nothing, and
-a new comment costs one render. Comments are stored as plain tuples, which unpickle many
-times faster than objects.
+It keeps, per post, what the post's comments came to under a digest of its comment files'
+names, sizes and modification times: the thread's HTML, the Atom entries, the ids and
+likes for comments.json, all ready to place, and the comments themselves as one pickled
+blob. The blob is opened only when something needs the comments as objects (a post that
+closed, a template walking `article.comments`, a changed file beside them), so an
+unchanged rebuild reads no comment file, renders nothing and builds no comment object:
+loading the cache is mostly copying long strings.
 """
 
 from __future__ import annotations
@@ -26,41 +28,47 @@ logger = logging.getLogger(__name__)
 
 CACHE_FILE = "threaded_comments.pickle"
 
-
 # A comment as stored: (id, author, ISO date, body, replyto, website, likes, author_role,
-# source path, content key).
-Record = tuple[str, str, str, str, str | None, str | None, int, str | None, str, str]
+# source path, content key, rendered body). Plain tuples unpickle many times faster than
+# objects.
+Record = tuple[str, str, str, str, str | None, str | None, int, str | None, str, str, str]
+# A comment as an Atom entry: (UTC timestamp, ISO date, <entry> with stand-ins for the
+# post's title and URL).
+FeedEntry = tuple[float, str, str]
 
 
 @dataclass
-class PostEntry:
-    """What a post's comments came to the last time its files looked like `key`."""
+class PostComments:
+    """What a post's comments came to the last time its files' digest was `digest`."""
 
-    key: tuple
-    records: list[Record]
+    digest: bytes = b""
+    count: int = 0
+    # pickle of the post's Records, in file-name order; b"" when it has no comments.
+    records: bytes = b""
     # The thread's HTML, valid while (comments open, timezone) stay `html_key`.
     html_key: tuple = ()
     html: str = ""
-    # The post's comments as Atom entries (feeds.post_entries_xml), and its whole feed,
-    # valid while the post's title and URLs stay `feed_key`.
-    feed_entries: str = ""
+    # The Atom entries, newest first.
+    entries: list[FeedEntry] = field(default_factory=list)
+    # Comment id -> likes, in file-name order: the post's part of comments.json.
+    likes: dict[str, int] = field(default_factory=dict)
+    # The post's feed as last written: its inputs (title, URLs, date, digest) and size.
     feed_key: tuple = ()
-    feed: str = ""
+    feed_size: int = -1
 
 
 @dataclass
 class CommentCache:
-    """Rendered bodies by content hash, and per-post results."""
+    """Per-post results, under a fingerprint of the code and settings that made them."""
 
     fingerprint: str = ""
-    rendered: dict[str, str] = field(default_factory=dict)
-    posts: dict[str, PostEntry] = field(default_factory=dict)
+    posts: dict[str, PostComments] = field(default_factory=dict)
     # Set when this build changed anything, so an unchanged rebuild writes nothing.
     dirty: bool = False
 
 
 def to_record(comment: Comment, content_key: str) -> Record:
-    """A comment as the cache stores it."""
+    """A comment (with its rendered `content`) as the cache stores it."""
     return (
         comment.id,
         comment.author,
@@ -72,25 +80,49 @@ def to_record(comment: Comment, content_key: str) -> Record:
         comment.author_role,
         comment.source_path,
         content_key,
+        comment.content,
     )
 
 
-def from_record(record: Record, post: str, rendered: dict[str, str]) -> Comment:
-    """The comment a record stands for, with its rendered body."""
-    comment_id, author, date, body, replyto, website, likes, role, source, key = record
-    return Comment(
-        id=comment_id,
-        post=post,
-        author=author,
-        date=datetime.fromisoformat(date),
-        body=body,
-        replyto=replyto,
-        website=website,
-        likes=likes,
-        author_role=role,
-        source_path=source,
-        content=rendered[key],
-    )
+def pack_records(records: list[Record]) -> bytes:
+    """A post's records as the blob PostComments keeps."""
+    return pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_records(entry: PostComments) -> list[Record]:
+    """The records in `entry`'s blob (none for a post without comments)."""
+    # The blob is this plugin's own output, as trusted as the cache file it came in.
+    return pickle.loads(entry.records) if entry.records else []  # noqa: S301
+
+
+def rendered_bodies(entry: PostComments | None) -> dict[str, str]:
+    """Content key -> rendered body, for the comments in `entry` (if any)."""
+    if entry is None:
+        return {}
+    return {record[9]: record[10] for record in unpack_records(entry)}
+
+
+def post_comments(entry: PostComments, post: str) -> list[Comment]:
+    """The comments `entry` holds, as Comment objects in file-name order."""
+    comments = []
+    for record in unpack_records(entry):
+        comment_id, author, date, body, replyto, website, likes, role, source, _, html = record
+        comments.append(
+            Comment(
+                id=comment_id,
+                post=post,
+                author=author,
+                date=datetime.fromisoformat(date),
+                body=body,
+                replyto=replyto,
+                website=website,
+                likes=likes,
+                author_role=role,
+                source_path=source,
+                content=html,
+            )
+        )
+    return comments
 
 
 @contextmanager
@@ -140,13 +172,10 @@ def load(pelican_settings: dict[str, Any], fingerprint: str) -> CommentCache:
     return cached
 
 
-def save(pelican_settings: dict[str, Any], cache: CommentCache, used_keys: set[str]) -> None:
-    """Store the cache if it changed, keeping only bodies this build used."""
-    if not pelican_settings.get("CACHE_CONTENT"):
+def save(pelican_settings: dict[str, Any], cache: CommentCache) -> None:
+    """Store the cache if this build changed it."""
+    if not pelican_settings.get("CACHE_CONTENT") or not cache.dirty:
         return
-    if not cache.dirty and len(cache.rendered) == len(used_keys):
-        return
-    cache.rendered = {key: cache.rendered[key] for key in used_keys if key in cache.rendered}
     path = cache_path(pelican_settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")

@@ -12,19 +12,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .reader import Comment
 
-
-def post_index_entry(article: Any, url: str, comments: list[Comment]) -> dict[str, Any]:
-    """A post's entry in comments.json; `url` is the article's URL (costly to work out)."""
+def post_index_entry(article: Any, url: str, likes: dict[str, int]) -> dict[str, Any]:
+    """A post's entry in comments.json; `url` is the article's URL (costly to work out),
+    `likes` each comment id's likes, in the order of the post's comment files."""
     modified = getattr(article, "modified", None) or article.date
     return {
         "url": f"/{url}",
         "title": article.title,
         "open": article.comments_open,
         "modified": modified.isoformat(),
-        "comments": [comment.id for comment in comments],
-        "likes": {comment.id: comment.likes for comment in comments},
+        "comments": list(likes),
+        "likes": likes,
     }
 
 

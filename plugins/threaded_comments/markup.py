@@ -7,6 +7,7 @@ comments (see benchmarks/comments_build.py). The partial templates place these s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 from html import escape
 from typing import Any
@@ -141,7 +142,7 @@ def _comment_html(
 
 
 def thread_html(
-    top_level: list[Comment], post: str, options: dict[str, Any], timezone: tzinfo
+    top_level: Sequence[Comment], post: str, options: dict[str, Any], timezone: tzinfo
 ) -> str:
     """The whole discussion of a post as an <ol class="comment-list">, or "" if none.
 

@@ -1,10 +1,10 @@
-"""Reading, rendering and threading comment files, in a second process while Pelican
-reads the posts.
+"""Finding, reading, rendering and threading comment files, in a second process while
+Pelican reads the posts.
 
 Started when the articles generator is created and collected once it has read every
-post, so on a machine with two cores a cold build pays little for its comments. Small
-jobs (an unchanged rebuild, a new comment or two) run in-process instead: a fork costs
-more than they do.
+post, so on a machine with two cores a build pays little for its comments: even the scan
+of the comment folders (a stat per file) runs beside Pelican. Small sites run in-process
+instead: a fork costs more than they do.
 """
 
 from __future__ import annotations
@@ -21,77 +21,81 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .cache import Record, no_gc, to_record
-from .feeds import post_entries_xml
+from .cache import PostComments, no_gc, pack_records, rendered_bodies, to_record
+from .feeds import post_entries
 from .markup import thread_html
-from .reader import Stamps, read_comment, scan_folders
+from .reader import check_unique_ids, read_comment, scan_folders, stamps_digest
 from .rendering import content_key, render_comment_markdown
 from .threads import build_thread
 
-# Below this many files to read, forking a process costs more than it saves.
+# Below this many comments (as the last build counted them), forking a process costs
+# more than it saves.
 BACKGROUND_THRESHOLD = 300
 
 
 @dataclass
 class Job:
-    """What to read: `wanted` post slug -> file names, or None for every file under root."""
+    """Every post folder under `root`, to be read unless `cached` holds it unchanged."""
 
     root: Path
-    wanted: dict[str, list[str]] | None
     options: dict[str, Any]
     timezone_key: str
-    rendered: dict[str, str]
-
-
-@dataclass
-class PostResult:
-    """A post's comments as read, with the thread's HTML (comments open) and feed entries."""
-
-    records: list[Record]
-    html: str
-    feed_entries: str
+    cached: dict[str, PostComments]
 
 
 @dataclass
 class Result:
-    """Scanned folders (when the job scanned), each read post, and bodies new to the cache."""
+    """Each post folder's digest, and what the posts whose files changed came to."""
 
-    folders: dict[str, Stamps] | None
-    posts: dict[str, PostResult] = field(default_factory=dict)
-    rendered: dict[str, str] = field(default_factory=dict)
+    folders: dict[str, bytes] = field(default_factory=dict)
+    posts: dict[str, PostComments] = field(default_factory=dict)
 
 
 def run(job: Job) -> Result:
-    """Read, check, render and thread the job's files; raise CommentFileError on a bad one."""
-    timezone = ZoneInfo(job.timezone_key)
-    folders = scan_folders(job.root) if job.wanted is None else None
-    wanted = job.wanted
-    if wanted is None:
-        wanted = {slug: [name for name, _, _ in stamps] for slug, stamps in folders.items()}
-    result = Result(folders)
-    newest_first = job.options["ORDER"] == "newest"
-    html_options = {**job.options, "open": True}
-    for slug, names in wanted.items():
-        comments = []
-        records = []
-        # Plain strings: a Path per file costs more than reading a small file.
-        folder = f"{job.root}{os.sep}{slug}{os.sep}"
-        for name in names:
-            comment = read_comment(folder + name, slug, timezone)
-            key = content_key(comment.body)
-            html = job.rendered.get(key) or result.rendered.get(key)
-            if html is None:
-                html = result.rendered[key] = render_comment_markdown(comment.body)
-            comment.content = html
-            comments.append(comment)
-            records.append(to_record(comment, key))
-        top_level = build_thread(comments, job.options["MAX_DEPTH"], newest_first)
-        result.posts[slug] = PostResult(
-            records,
-            thread_html(top_level, slug, html_options, timezone),
-            post_entries_xml(comments),
-        )
+    """Scan, read, check, render and thread; raise CommentFileError on a bad file."""
+    folders = scan_folders(job.root)
+    check_unique_ids(job.root, folders)
+    result = Result()
+    for slug, stamps in folders.items():
+        digest = stamps_digest(stamps)
+        result.folders[slug] = digest
+        cached = job.cached.get(slug)
+        if cached is None or cached.digest != digest:
+            names = [name for name, _, _ in stamps]
+            result.posts[slug] = read_post(job, slug, names, digest, cached)
     return result
+
+
+def read_post(
+    job: Job, slug: str, names: list[str], digest: bytes, cached: PostComments | None
+) -> PostComments:
+    """A post's comment files read into what the cache keeps (the thread's HTML as if
+    comments are open); bodies `cached` already rendered are not rendered again."""
+    timezone = ZoneInfo(job.timezone_key)
+    rendered = rendered_bodies(cached)
+    comments = []
+    records = []
+    # Plain strings: a Path per file costs more than reading a small file.
+    folder = f"{job.root}{os.sep}{slug}{os.sep}"
+    for name in names:
+        comment = read_comment(folder + name, slug, timezone)
+        key = content_key(comment.body)
+        html = rendered.get(key)
+        if html is None:
+            html = rendered[key] = render_comment_markdown(comment.body)
+        comment.content = html
+        comments.append(comment)
+        records.append(to_record(comment, key))
+    top_level = build_thread(comments, job.options["MAX_DEPTH"], job.options["ORDER"] == "newest")
+    return PostComments(
+        digest=digest,
+        count=len(comments),
+        records=pack_records(records),
+        html_key=(True, job.timezone_key),
+        html=thread_html(top_level, slug, {**job.options, "open": True}, timezone),
+        entries=post_entries(comments),
+        likes={comment.id: comment.likes for comment in comments},
+    )
 
 
 def _child(connection: Connection, job: Job) -> None:
@@ -116,7 +120,9 @@ class Prefetch:
         self._receiver: threading.Thread | None = None
         self._received: bytes | None = None
         self._receive_error: BaseException | None = None
-        big = job.wanted is None or sum(map(len, job.wanted.values())) >= BACKGROUND_THRESHOLD
+        # Nothing cached may be a first build of a big site: that is worth a process.
+        known = sum(entry.count for entry in job.cached.values())
+        big = not job.cached or known >= BACKGROUND_THRESHOLD
         # Fork shares the cache with the child for free; other start methods would copy it.
         if big and sys.platform == "linux":
             context = multiprocessing.get_context("fork")
@@ -124,7 +130,7 @@ class Prefetch:
             self._process = context.Process(target=_child, args=(child_end, job), daemon=True)
             self._process.start()
             child_end.close()
-            # The child's answer is tens of megabytes, and a pipe holds 64 KiB: read it as
+            # The child's answer can be tens of megabytes, and a pipe holds 64 KiB: read it as
             # it comes, while Pelican reads posts, so the child can exit (ending the
             # copy-on-write sharing of the heap) and result() only unpickles. Reading
             # releases the GIL; unpickling, which does not, stays in result().

@@ -7,6 +7,7 @@ the email is dropped here so it cannot reach a page.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -94,6 +95,26 @@ def scan_folders(root: Path) -> dict[str, Stamps]:
                         stamps.append((entry.name, status.st_mtime_ns, status.st_size))
             folders[folder.name] = sorted(stamps)
     return folders
+
+
+def stamps_digest(stamps: Stamps) -> bytes:
+    """A short key that changes whenever a post's comment files do."""
+    return hashlib.blake2b(repr(stamps).encode(), digest_size=16).digest()
+
+
+def check_unique_ids(root: Path, folders: dict[str, Stamps]) -> None:
+    """Raise CommentFileError for a comment id used twice, in one post or two."""
+    owners: dict[str, tuple[str, str]] = {}
+    for slug in sorted(folders):
+        for name, _, _ in folders[slug]:
+            comment_id = comment_id_from_name(name)
+            if comment_id in owners:
+                first_slug, first_name = owners[comment_id]
+                raise CommentFileError(
+                    root / slug / name,
+                    f"duplicate comment id (also {root / first_slug / first_name})",
+                )
+            owners[comment_id] = (slug, name)
 
 
 def _read_bytes(path: Path | str) -> bytes:
