@@ -24,7 +24,14 @@ from zoneinfo import ZoneInfo
 from .cache import PostComments, no_gc, pack_records, rendered_bodies, to_record
 from .feeds import post_entries
 from .markup import thread_html
-from .reader import check_unique_ids, read_comment, scan_folders, stamps_digest
+from .reader import (
+    Stamps,
+    check_unique_ids,
+    list_folders,
+    read_comment,
+    stamp_files,
+    stamps_digest,
+)
 from .rendering import content_key, render_comment_markdown
 from .threads import build_thread
 
@@ -52,33 +59,34 @@ class Result:
 
 
 def run(job: Job) -> Result:
-    """Scan, read, check, render and thread; raise CommentFileError on a bad file."""
-    folders = scan_folders(job.root)
+    """List, read, check, render and thread; raise CommentFileError on a bad file."""
+    folders = list_folders(job.root)
     check_unique_ids(job.root, folders)
     result = Result()
-    for slug, stamps in folders.items():
-        digest = stamps_digest(stamps)
-        result.folders[slug] = digest
+    for slug, names in folders.items():
         cached = job.cached.get(slug)
-        if cached is None or cached.digest != digest:
-            names = [name for name, _, _ in stamps]
-            result.posts[slug] = read_post(job, slug, names, digest, cached)
+        if cached is not None:
+            digest = stamps_digest(stamp_files(f"{job.root}{os.sep}{slug}{os.sep}", names))
+            if digest == cached.digest:
+                result.folders[slug] = digest
+                continue
+        entry = result.posts[slug] = read_post(job, slug, names, cached)
+        result.folders[slug] = entry.digest
     return result
 
 
-def read_post(
-    job: Job, slug: str, names: list[str], digest: bytes, cached: PostComments | None
-) -> PostComments:
+def read_post(job: Job, slug: str, names: list[str], cached: PostComments | None) -> PostComments:
     """A post's comment files read into what the cache keeps (the thread's HTML as if
     comments are open); bodies `cached` already rendered are not rendered again."""
     timezone = ZoneInfo(job.timezone_key)
     rendered = rendered_bodies(cached)
     comments = []
     records = []
+    stamps: Stamps = []
     # Plain strings: a Path per file costs more than reading a small file.
     folder = f"{job.root}{os.sep}{slug}{os.sep}"
     for name in names:
-        comment = read_comment(folder + name, slug, timezone)
+        comment = read_comment(folder + name, slug, timezone, stamps)
         key = content_key(comment.body)
         html = rendered.get(key)
         if html is None:
@@ -88,7 +96,7 @@ def read_post(
         records.append(to_record(comment, key))
     top_level = build_thread(comments, job.options["MAX_DEPTH"], job.options["ORDER"] == "newest")
     return PostComments(
-        digest=digest,
+        digest=stamps_digest(stamps),
         count=len(comments),
         records=pack_records(records),
         html_key=(True, job.timezone_key),
