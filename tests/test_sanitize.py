@@ -156,6 +156,53 @@ def test_fast_path_renders_exactly_as_markdown_does(text):
     assert render_comment_markdown(text) == render_full(text)
 
 
+# Paragraphs as readers write them: plain prose, and Markdown of every block and inline
+# kind the allow-list keeps, including what reaches across a blank line (indented
+# continuations, lists that turn loose, fences, reference definitions).
+PARAGRAPHS = st.one_of(
+    PLAIN_TEXT.filter(lambda text: "\n\n" not in text),
+    st.sampled_from(
+        [
+            "This, *exactly*: the waiting.",
+            "> She said it once.\n> And again.",
+            "> quoted\nlazy line",
+            "- one\n- two",
+            "1. first\n2. second",
+            "2) later",
+            "  indented continuation",
+            "    code block line",
+            "See [my notes](https://notes.example.org/x) and <https://example.org>.",
+            "Use `code` & **strong** \\*not em\\*.",
+            "```\nfenced",
+            "~~~",
+            "[ref]: https://example.org/ref",
+            "A [ref] link.",
+            "hard  \nbreak",
+            "   ",
+            "# not a heading",
+            "---",
+            "text\n===",
+            "&amp; &#60; &copy;",
+            "<b>typed tags</b>",
+            "\tTabbed",
+        ]
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(PARAGRAPHS, max_size=6), st.sampled_from(["\n\n", "\n\n\n", "\n"]))
+def test_mixed_bodies_render_exactly_as_markdown_does(paragraphs, separator):
+    text = separator.join(paragraphs)
+    assert render_comment_markdown(text) == render_full(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab *_>-1.) \n`[]:&#\\<"), max_size=80))
+def test_markdown_heavy_text_renders_exactly_as_markdown_does(text):
+    assert render_comment_markdown(text) == render_full(text)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_any_text_renders_inert(text):
