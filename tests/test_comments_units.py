@@ -117,3 +117,43 @@ def test_settings_merge_defaults_and_reject_mistakes():
     ):
         with pytest.raises(SettingsError, match="threaded_comments"):
             comment_settings({"THREADED_COMMENTS": wrong})
+
+
+def test_the_reader_sends_the_folders_first_then_posts_in_the_order_asked_for(tmp_path):
+    from threaded_comments.prefetch import Job, run
+
+    for slug in ("a-post", "b-post", "c-post", "d-post"):
+        folder = tmp_path / slug
+        folder.mkdir()
+        (folder / f"{slug}-1.md").write_text(
+            "author: Reader\ndate: 2016-03-15T10:00:00+00:00\n\nHello.\n", encoding="utf-8"
+        )
+    sent = []
+    orders = iter([["d-post", "b-post"]])
+    options = comment_settings({})
+    run(Job(tmp_path, options, "UTC", {}), sent.append, lambda: next(orders, None))
+    kinds = [message[0] for message in sent]
+    assert kinds == ["folders", "post", "post", "post", "post", "done"]
+    assert sorted(sent[0][1]) == ["a-post", "b-post", "c-post", "d-post"]
+    read = [message[1] for message in sent[1:5]]
+    assert read[:2] == ["d-post", "b-post"]
+    assert sorted(read) == ["a-post", "b-post", "c-post", "d-post"]
+    entry = sent[1][2]
+    assert entry.count == 1 and "<p>Hello.</p>" in entry.html
+    assert sent[-1][1] == {message[1]: message[2].digest for message in sent[1:5]}
+
+
+def test_a_lazy_thread_html_is_a_string_made_once_when_first_used():
+    from threaded_comments.lazy import LazyHTML
+
+    calls = []
+
+    def load() -> str:
+        calls.append(1)
+        return "<ol>x</ol>"
+
+    html = LazyHTML(load)
+    assert calls == []
+    assert str(html) == "<ol>x</ol>" and html == "<ol>x</ol>" and len(html) == 10
+    assert "x" in html and html.__html__() == "<ol>x</ol>" and f"{html}" == "<ol>x</ol>"
+    assert calls == [1]

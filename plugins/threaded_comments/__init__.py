@@ -26,11 +26,12 @@ from . import cache as comment_cache
 from .cache import FeedEntry
 from .comments_json import post_index_entry, write_comments_index
 from .feeds import atom_feed, fill_post
+from .lazy import LazyHTML, LazyThread
 from .markup import comment_form, thread_html
 from .prefetch import Job, Prefetch
 from .reader import Comment, CommentFileError
 from .settings import comment_settings
-from .threads import LazyThread, build_thread
+from .threads import build_thread
 
 logger = logging.getLogger(__name__)
 
@@ -52,42 +53,107 @@ class BuildState:
     prefetch: Prefetch
 
 
-@dataclass
-class PostFeed:
-    """A post's comment feed to write: `make_text` is only called when the file may differ
-    from what `entry` says was written last (`feed_key`, and the file's size)."""
+class PostEntries:
+    """Each post's PostComments in this build: as the reader sent them if its files
+    changed, else as cached. Asking for a post the reader has not sent yet waits for it."""
 
-    entry: comment_cache.PostComments
-    feed_key: tuple
-    make_text: Callable[[], str]
+    def __init__(self, state: BuildState, folders: dict[str, list[str]], slugs: set[str]):
+        self._state = state
+        self._folders = folders
+        # Posts without comments get theirs now, so two threads never make two.
+        self._empty = {slug: comment_cache.PostComments() for slug in slugs - set(folders)}
+
+    def get(self, slug: str) -> comment_cache.PostComments:
+        """The post's entry (waiting for the reader if need be)."""
+        if slug not in self._folders:
+            return self._empty[slug]
+        read = self._state.prefetch.post(slug)
+        # The reader sends every post whose files changed, so None means unchanged.
+        return read if read is not None else self._state.cache.posts[slug]
+
+    def thread(self, slug: str) -> list[Comment]:
+        """The post's top-level comments, threaded."""
+        options = self._state.options
+        comments = comment_cache.post_comments(self.get(slug), slug)
+        return build_thread(comments, options["MAX_DEPTH"], options["ORDER"] == "newest")
+
+    def html(self, slug: str, is_open: bool) -> str:
+        """The thread's HTML, made again if the cached one was for another (open, zone)."""
+        entry = self.get(slug)
+        timezone = self._state.timezone
+        html_key = (is_open, timezone.key)
+        if entry.html_key != html_key:
+            options = {**self._state.options, "open": is_open}
+            entry.html = thread_html(self.thread(slug), slug, options, timezone)
+            entry.html_key = html_key
+            self._state.cache.dirty = True
+        return entry.html
+
+
+@dataclass
+class PublishedPost:
+    """What the comment feeds and comments.json need of a published post."""
+
+    article: Any
+    slug: str
+    # Pelican works a URL out afresh on each access; once is enough.
+    url: str
 
 
 @dataclass
 class CommentOutputs:
     """Files a build writes beside the pages: comments.json, the site-wide feed and each
-    post's feed, then the plugin's cache (which notes the feeds' sizes)."""
+    post's feed, then (once the pages are written) the plugin's cache."""
 
     settings: dict[str, Any]
-    cache: comment_cache.CommentCache
-    index: dict[str, Any] = field(default_factory=lambda: {"posts": {}})
-    latest_feed: tuple[str, str] = ("", "")
-    post_feeds: dict[str, PostFeed] = field(default_factory=dict)
+    state: BuildState
+    entries: PostEntries
+    slugs: list[str]
+    published: list[PublishedPost]
+    pages_written: threading.Event = field(default_factory=threading.Event)
     writer: threading.Thread | None = None
     error: BaseException | None = None
 
-    def write(self, output: Path, json_path: str) -> None:
+    def write(self, output: Path) -> None:
         """Write every file into `output`, then the cache; an error is kept for
         write_outputs to raise."""
         try:
-            write_comments_index(output / json_path, self.index)
-            path, text = self.latest_feed
-            _write_if_changed(output / path, text.encode())
-            for relative, feed in self.post_feeds.items():
-                if _write_feed(output / relative, feed):
-                    self.cache.dirty = True
-            comment_cache.save(self.settings, self.cache)
+            self._write_files(output)
+            # Printing a page can remake a post's HTML (comments that closed), so the
+            # cache is stored once every page is written.
+            self.pages_written.wait()
+            self._save_cache()
         except BaseException as error:  # handed to the build's own thread
             self.error = error
+
+    def _write_files(self, output: Path) -> None:
+        options, settings = self.state.options, self.settings
+        site = _feed_site(settings)
+        sitename = settings.get("SITENAME", "")
+        index: dict[str, Any] = {"posts": {}}
+        latest: list[tuple[FeedEntry, str, str]] = []
+        for post in self.published:
+            entry, article = self.entries.get(post.slug), post.article
+            post_url = f"{site}/{post.url}"
+            path = output / article.comments_feed_url
+            feed_key = (article.title, post.url, site, sitename, article.date, entry.digest)
+            feed = partial(_post_feed, article, entry, post_url, site, sitename)
+            if _write_feed(path, entry, feed_key, feed):
+                self.state.cache.dirty = True
+            index["posts"][post.slug] = post_index_entry(article, post.url, entry.likes)
+            latest.extend((feed_entry, article.title, post_url) for feed_entry in entry.entries)
+        write_comments_index(output / options["JSON_PATH"], index)
+        _write_if_changed(output / options["FEED_ALL"], _latest_feed(latest, options, settings))
+
+    def _save_cache(self) -> None:
+        cache = self.state.cache
+        _, read = self.state.prefetch.done()
+        # Only this build's posts are kept: entries of posts that are gone would weigh it.
+        posts = {slug: self.entries.get(slug) for slug in self.slugs}
+        if read or posts.keys() != cache.posts.keys():
+            cache.dirty = True
+        cache.posts = posts
+        comment_cache.save(self.settings, cache)
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -151,94 +217,66 @@ def _post_feed(
 
 
 def attach_comments(generator: Any) -> None:
-    """Check, thread and attach every post's comments; prepare comments.json and the feeds.
+    """Check every post's comment folder and give each post its comments, to be printed
+    as they arrive; start writing comments.json and the feeds.
 
     Those files are written by a thread started here, which write_outputs waits for.
     """
     if STATE_KEY not in generator.context:
         start_reading(generator)
     state: BuildState = generator.context.pop(STATE_KEY)
-    options, cache = state.options, state.cache
+    options = state.options
+    # In the order Pelican writes their pages, which is the order the reader now takes.
     articles = list(
         chain(
-            generator.articles,
             generator.translations,
-            generator.hidden_articles,
+            generator.articles,
             generator.hidden_translations,
+            generator.hidden_articles,
             generator.drafts,
             generator.drafts_translations,
         )
     )
     try:
-        result = state.prefetch.result()
-    finally:
+        folders = state.prefetch.folders()
+        slugs = {article.slug for article in articles}
+        for slug in sorted(set(folders) - slugs):
+            raise CommentFileError(
+                state.root / slug, f"is a comment folder for no post (no slug {slug!r})"
+            )
+    except BaseException:
         state.prefetch.close()
-    known_slugs = {article.slug for article in articles}
-    for slug in sorted(set(result.folders) - known_slugs):
-        raise CommentFileError(
-            state.root / slug, f"is a comment folder for no post (no slug {slug!r})"
-        )
+        raise
+    state.prefetch.want_in_order([article.slug for article in articles])
     # For partials/comments_head.html, on every page that shows a post.
     generator.context["COMMENTS_FEED_ALL"] = options["FEED_ALL"]
     # Where a reader without JavaScript collects her private removal link after posting
     # (the intake serves it once, beside the form's action).
     generator.context["COMMENT_RECEIPT_URL"] = options["FORM_ACTION"].rstrip("/") + "/receipt"
 
+    entries = PostEntries(state, folders, slugs)
     published = {id(article) for article in generator.articles}
     now = datetime.now(UTC)
-    max_depth, newest_first = options["MAX_DEPTH"], options["ORDER"] == "newest"
-    site = _feed_site(generator.settings)
-    sitename = generator.settings.get("SITENAME", "")
-    outputs = CommentOutputs(generator.settings, cache)
-    latest: list[tuple[FeedEntry, str, str]] = []
-    # Only this build's posts are kept: entries of posts that are gone would weigh it down.
-    fresh_posts: dict[str, comment_cache.PostComments] = {}
+    outputs = CommentOutputs(generator.settings, state, entries, sorted(slugs), [])
     for article in articles:
         slug = article.slug
-        entry = fresh_posts.get(slug) or result.posts.get(slug)
-        if entry is None:
-            # Unchanged since the last build (the reader skips only those), or no comments.
-            entry = cache.posts[slug] if slug in result.folders else comment_cache.PostComments()
-        fresh_posts[slug] = entry
-        thread = LazyThread(partial(_thread_of, entry, slug, max_depth, newest_first))
         is_open = _is_open(article, options, now)
-        html_key = (is_open, state.timezone.key)
-        if entry.html_key != html_key:
-            cache.dirty = True
-            entry.html_key = html_key
-            entry.html = thread_html(thread, slug, {**options, "open": is_open}, state.timezone)
-        article.comments = thread
-        article.comment_count = entry.count
+        article.comments = LazyThread(partial(entries.thread, slug))
+        article.comment_count = len(folders.get(slug, ()))
         article.comments_open = is_open
         # Pelican's templates print these as they are (no autoescape), as they do
         # article.content: both are built from escaped or sanitised parts.
-        article.comments_html = entry.html
+        article.comments_html = LazyHTML(partial(entries.html, slug, is_open))
         article.comment_form_html = comment_form(slug, options["FORM_ACTION"]) if is_open else ""
         article.comments_feed_url = options["FEED_POST"].format(slug=slug)
-
-        if id(article) not in published:
-            continue
-        # Pelican works a URL out afresh on each access; once is enough here.
-        url = article.url
-        post_url = f"{site}/{url}"
-        outputs.post_feeds[article.comments_feed_url] = PostFeed(
-            entry,
-            (article.title, url, site, sitename, article.date, entry.digest),
-            partial(_post_feed, article, entry, post_url, site, sitename),
-        )
-        outputs.index["posts"][slug] = post_index_entry(article, url, entry.likes)
-        latest.extend((feed_entry, article.title, post_url) for feed_entry in entry.entries)
-    outputs.latest_feed = (options["FEED_ALL"], _latest_feed(latest, options, generator.settings))
-
-    if result.posts or fresh_posts.keys() != cache.posts.keys():
-        cache.dirty = True
-    cache.posts = fresh_posts
+        if id(article) in published:
+            outputs.published.append(PublishedPost(article, slug, article.url))
     # Pelican has already emptied output/ (if it does) by now. Creating a thousand small
     # files, and storing the cache (tens of megabytes for a big site), is mostly waiting on
     # the file system, which a thread does while Pelican goes on rendering pages.
     outputs.writer = threading.Thread(
         target=outputs.write,
-        args=(Path(generator.output_path), options["JSON_PATH"]),
+        args=(Path(generator.output_path),),
         name="threaded_comments-writer",
         daemon=True,
     )
@@ -246,14 +284,9 @@ def attach_comments(generator: Any) -> None:
     generator.context[OUTPUTS_KEY] = outputs
 
 
-def _thread_of(
-    entry: comment_cache.PostComments, slug: str, max_depth: int, newest_first: bool
-) -> list[Comment]:
-    return build_thread(comment_cache.post_comments(entry, slug), max_depth, newest_first)
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
+def _write_if_changed(path: Path, text: str) -> None:
     # Rewriting an unchanged file costs more than checking it, and keeps its date for rsync.
+    data = text.encode()
     try:
         if path.read_bytes() == data:
             return
@@ -262,28 +295,34 @@ def _write_if_changed(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _write_feed(path: Path, feed: PostFeed) -> bool:
-    """Write a post's feed unless the file is as last written; True if its key is new."""
-    entry = feed.entry
-    if entry.feed_key == feed.feed_key:
+def _write_feed(
+    path: Path, entry: comment_cache.PostComments, feed_key: tuple, make_text: Callable[[], str]
+) -> bool:
+    """Write a post's feed unless the file is as last written; True if the entry's note of
+    it changed. `make_text` is only called when the file may differ."""
+    if entry.feed_key == feed_key:
         try:
             if path.stat().st_size == entry.feed_size:
                 return False
         except FileNotFoundError:
             pass
-    data = feed.make_text().encode()
-    _write_if_changed(path, data)
-    is_new = entry.feed_key != feed.feed_key or entry.feed_size != len(data)
-    entry.feed_key, entry.feed_size = feed.feed_key, len(data)
+    text = make_text()
+    _write_if_changed(path, text)
+    size = len(text.encode())
+    is_new = entry.feed_key != feed_key or entry.feed_size != size
+    entry.feed_key, entry.feed_size = feed_key, size
     return is_new
 
 
 def write_outputs(generator: Any, writer: Any = None) -> None:
-    """Wait for comments.json and the comment feeds; raise if writing them failed."""
+    """Wait for comments.json, the comment feeds and the cache; raise if writing them or
+    reading the comments failed."""
     outputs: CommentOutputs | None = generator.context.pop(OUTPUTS_KEY, None)
     if outputs is None or outputs.writer is None:
         return
+    outputs.pages_written.set()
     outputs.writer.join()
+    outputs.state.prefetch.close()
     if outputs.error is not None:
         raise outputs.error
 

@@ -1,27 +1,31 @@
-"""Finding, reading, rendering and threading comment files, in a second process while
-Pelican reads the posts.
+"""Finding, reading, rendering and threading comment files, in a second process that runs
+beside the whole build.
 
-Started when the articles generator is created and collected once it has read every
-post, so on a machine with two cores a build pays little for its comments: even the scan
-of the comment folders (a stat per file) runs beside Pelican. Small sites run in-process
-instead: a fork costs more than they do.
+Started when the articles generator is created, it lists the comment folders first (what
+the build checks and counts as soon as the posts are read), then reads each post's
+comments and sends them as they are done. Once Pelican has read the posts it tells the
+process the order it will write them in, and pages wait only for their own post: on a
+machine with two cores the comments of a big site are read while Pelican reads and writes
+pages. Small sites are read in-process instead: a fork costs more than they do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .cache import PostComments, no_gc, pack_records, rendered_bodies, to_record
+from .cache import PostComments, pack_records, rendered_bodies, to_record
 from .feeds import post_entries
 from .markup import thread_html
 from .reader import (
@@ -39,6 +43,11 @@ from .threads import build_thread
 # more than it saves.
 BACKGROUND_THRESHOLD = 300
 
+# What run() sends, in this order: ("folders", {slug: file names}); ("post", slug,
+# PostComments) for each post whose files changed; ("done", {slug: digest}) for every
+# folder. Or, at any point, ("error", exception).
+Message = tuple[Any, ...]
+
 
 @dataclass
 class Job:
@@ -50,29 +59,35 @@ class Job:
     cached: dict[str, PostComments]
 
 
-@dataclass
-class Result:
-    """Each post folder's digest, and what the posts whose files changed came to."""
+def run(job: Job, send: Callable[[Message], None], order: Callable[[], list[str] | None]) -> None:
+    """List, read, check, render and thread, sending each step's result as it is done.
 
-    folders: dict[str, bytes] = field(default_factory=dict)
-    posts: dict[str, PostComments] = field(default_factory=dict)
-
-
-def run(job: Job) -> Result:
-    """List, read, check, render and thread; raise CommentFileError on a bad file."""
+    `order()` may give, once, the slugs in the order their posts are wanted; posts not yet
+    read are then read in that order. Raises CommentFileError on a bad file.
+    """
     folders = list_folders(job.root)
     check_unique_ids(job.root, folders)
-    result = Result()
-    for slug, names in folders.items():
+    send(("folders", folders))
+    digests: dict[str, bytes] = {}
+    pending = list(folders)
+    pending.reverse()  # popped from the end
+    while pending:
+        wanted = order()
+        if wanted is not None:
+            rank = {slug: index for index, slug in enumerate(wanted)}
+            pending.sort(key=lambda slug: rank.get(slug, len(rank)), reverse=True)
+        slug = pending.pop()
+        names = folders[slug]
         cached = job.cached.get(slug)
         if cached is not None:
             digest = stamps_digest(stamp_files(f"{job.root}{os.sep}{slug}{os.sep}", names))
             if digest == cached.digest:
-                result.folders[slug] = digest
+                digests[slug] = digest
                 continue
-        entry = result.posts[slug] = read_post(job, slug, names, cached)
-        result.folders[slug] = entry.digest
-    return result
+        entry = read_post(job, slug, names, cached)
+        digests[slug] = entry.digest
+        send(("post", slug, entry))
+    send(("done", digests))
 
 
 def read_post(job: Job, slug: str, names: list[str], cached: PostComments | None) -> PostComments:
@@ -111,67 +126,112 @@ def _child(connection: Connection, job: Job) -> None:
     # page) all of it. The child lives for seconds and makes no reference cycles.
     gc.freeze()
     gc.disable()
+
+    def send(message: Message) -> None:
+        connection.send_bytes(ForkingPickler.dumps(message))
+
+    def order() -> list[str] | None:
+        return connection.recv() if connection.poll() else None
+
     try:
-        connection.send(("ok", run(job)))
+        run(job, send, order)
     except Exception as error:  # every failure goes back to the build, which reports it
-        connection.send(("error", error))
+        send(("error", error))
     finally:
         connection.close()
 
 
 class Prefetch:
-    """run(job) under way: in a forked process when the job is big (or unknown) enough."""
+    """run(job) under way, in a forked process when the job is big (or unknown) enough,
+    and what it has sent so far."""
 
     def __init__(self, job: Job) -> None:
         self._job = job
         self._process: multiprocessing.Process | None = None
         self._receiver: threading.Thread | None = None
-        self._received: bytes | None = None
-        self._receive_error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._folders: dict[str, list[str]] | None = None
+        self._posts: dict[str, PostComments] = {}
+        self._digests: dict[str, bytes] | None = None
+        self._error: BaseException | None = None
         # Nothing cached may be a first build of a big site: that is worth a process.
         known = sum(entry.count for entry in job.cached.values())
         big = not job.cached or known >= BACKGROUND_THRESHOLD
         # Fork shares the cache with the child for free; other start methods would copy it.
         if big and sys.platform == "linux":
             context = multiprocessing.get_context("fork")
-            self._connection, child_end = context.Pipe(duplex=False)
+            self._connection, child_end = context.Pipe(duplex=True)
             self._process = context.Process(target=_child, args=(child_end, job), daemon=True)
             self._process.start()
             child_end.close()
-            # The child's answer can be tens of megabytes, and a pipe holds 64 KiB: read it as
-            # it comes, while Pelican reads posts, so the child can exit (ending the
-            # copy-on-write sharing of the heap) and result() only unpickles. Reading
-            # releases the GIL; unpickling, which does not, stays in result().
+            # Messages are read as they come, so the child never waits on a full pipe.
             self._receiver = threading.Thread(
                 target=self._receive, name="threaded_comments-receiver", daemon=True
             )
             self._receiver.start()
 
+    def _take(self, message: Message) -> None:
+        with self._changed:
+            kind = message[0]
+            if kind == "folders":
+                self._folders = message[1]
+            elif kind == "post":
+                self._posts[message[1]] = message[2]
+            elif kind == "done":
+                self._digests = message[1]
+            else:
+                self._error = message[1]
+            self._changed.notify_all()
+
     def _receive(self) -> None:
         try:
-            self._received = self._connection.recv_bytes()
-        except BaseException as error:  # EOFError if the child died; result() reports it
-            self._receive_error = error
+            while True:
+                message = ForkingPickler.loads(self._connection.recv_bytes())
+                self._take(message)
+                if message[0] in ("done", "error"):
+                    return
+        except BaseException as error:  # EOFError if the child died
+            if self._digests is None and self._error is None:
+                failure = RuntimeError("threaded_comments: the comment reader process died")
+                failure.__cause__ = error
+                self._take(("error", failure))
 
-    def result(self) -> Result:
-        """The job's result; re-raises a CommentFileError from the child."""
-        if self._process is None:
-            return run(self._job)
-        try:
-            assert self._receiver is not None
-            self._receiver.join()
-            if self._received is None:
-                raise RuntimeError(
-                    "threaded_comments: the comment reader process died"
-                ) from self._receive_error
-            with no_gc():
-                status, value = ForkingPickler.loads(self._received)
-        finally:
-            self._received = None
-            self.close()
-        if status == "error":
-            raise value
-        return value
+    def _wait(self, ready: Callable[[], bool]) -> None:
+        if self._process is None and self._digests is None and self._error is None:
+            # In-process: all of it, now.
+            try:
+                run(self._job, self._take, lambda: None)
+            except Exception as error:
+                self._take(("error", error))
+        with self._changed:
+            self._changed.wait_for(lambda: self._error is not None or ready())
+        if self._error is not None:
+            raise self._error
+
+    def folders(self) -> dict[str, list[str]]:
+        """Post slug -> its comment file names; re-raises an error from the reader."""
+        self._wait(lambda: self._folders is not None)
+        assert self._folders is not None
+        return self._folders
+
+    def want_in_order(self, slugs: list[str]) -> None:
+        """Tell the reader which posts are wanted first (the order pages are written in)."""
+        if self._process is not None and self._digests is None and self._error is None:
+            # The child may be done already (or dead, which _wait reports).
+            with contextlib.suppress(OSError):
+                self._connection.send(slugs)
+
+    def post(self, slug: str) -> PostComments | None:
+        """The post's comments as read in this build, or None if they are unchanged (or it
+        has none); waits for them if need be."""
+        self._wait(lambda: slug in self._posts or self._digests is not None)
+        return self._posts.get(slug)
+
+    def done(self) -> tuple[dict[str, bytes], dict[str, PostComments]]:
+        """Every folder's digest, and each post read in this build; waits for the end."""
+        self._wait(lambda: self._digests is not None)
+        assert self._digests is not None
+        return self._digests, self._posts
 
     def close(self) -> None:
         """Stop the child process, if any (after an error elsewhere in the build)."""

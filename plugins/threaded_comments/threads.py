@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
 
 from .reader import Comment, CommentFileError
 
@@ -69,32 +68,3 @@ def flatten(top_level: list[Comment]) -> list[Comment]:
         result.append(comment)
         stack.extend(reversed(comment.replies))
     return result
-
-
-class LazyThread(Sequence[Comment]):
-    """A post's top-level comments, threaded on first use.
-
-    Templates of this project place the pre-built HTML instead, so on most builds nothing
-    looks: comments then stay in the cache's blob instead of becoming objects.
-    """
-
-    def __init__(self, load: Callable[[], list[Comment]]) -> None:
-        self._load: Callable[[], list[Comment]] | None = load
-        self._top_level: list[Comment] = []
-
-    def _comments(self) -> list[Comment]:
-        if self._load is not None:
-            self._top_level, self._load = self._load(), None
-        return self._top_level
-
-    def __getitem__(self, index):  # type: ignore[override]  # int or slice, as list's
-        return self._comments()[index]
-
-    def __len__(self) -> int:
-        return len(self._comments())
-
-    def __iter__(self) -> Iterator[Comment]:
-        return iter(self._comments())
-
-    def __repr__(self) -> str:
-        return f"LazyThread({self._comments()!r})"
