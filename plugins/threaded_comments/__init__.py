@@ -110,6 +110,9 @@ class CommentOutputs:
     entries: PostEntries
     slugs: list[str]
     published: list[PublishedPost]
+    # Set when printing a page may remake a post's HTML (comments closed since it was
+    # made): the cache is then stored only once the pages are written.
+    html_may_change: bool = False
     pages_written: threading.Event = field(default_factory=threading.Event)
     writer: threading.Thread | None = None
     error: BaseException | None = None
@@ -119,9 +122,8 @@ class CommentOutputs:
         write_outputs to raise."""
         try:
             self._write_files(output)
-            # Printing a page can remake a post's HTML (comments that closed), so the
-            # cache is stored once every page is written.
-            self.pages_written.wait()
+            if self.html_may_change:
+                self.pages_written.wait()
             self._save_cache()
         except BaseException as error:  # handed to the build's own thread
             self.error = error
@@ -255,12 +257,16 @@ def attach_comments(generator: Any) -> None:
     generator.context["COMMENT_RECEIPT_URL"] = options["FORM_ACTION"].rstrip("/") + "/receipt"
 
     entries = PostEntries(state, folders, slugs)
+    timezone_key = state.timezone.key
     published = {id(article) for article in generator.articles}
     now = datetime.now(UTC)
     outputs = CommentOutputs(generator.settings, state, entries, sorted(slugs), [])
     for article in articles:
         slug = article.slug
         is_open = _is_open(article, options, now)
+        cached = state.cache.posts.get(slug)
+        if not is_open or (cached is not None and cached.html_key != (True, timezone_key)):
+            outputs.html_may_change = True
         article.comments = LazyThread(partial(entries.thread, slug))
         article.comment_count = len(folders.get(slug, ()))
         article.comments_open = is_open

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .cache import PostComments, pack_records, rendered_bodies, to_record
+from .cache import PostComments, no_gc, pack_records, rendered_bodies, to_record
 from .feeds import post_entries
 from .markup import thread_html
 from .reader import (
@@ -186,7 +186,9 @@ class Prefetch:
     def _receive(self) -> None:
         try:
             while True:
-                message = ForkingPickler.loads(self._connection.recv_bytes())
+                data = self._connection.recv_bytes()
+                with no_gc():
+                    message = ForkingPickler.loads(data)
                 self._take(message)
                 if message[0] in ("done", "error"):
                     return
