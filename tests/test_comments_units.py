@@ -134,7 +134,7 @@ def test_the_reader_sends_the_folders_first_then_posts_in_the_order_asked_for(tm
     run(Job(tmp_path, options, "UTC", {}), sent.append, lambda: next(orders, None))
     kinds = [message[0] for message in sent]
     assert kinds == ["folders", "post", "post", "post", "post", "done"]
-    assert sorted(sent[0][1]) == ["a-post", "b-post", "c-post", "d-post"]
+    assert sent[0][1] == {"a-post": 1, "b-post": 1, "c-post": 1, "d-post": 1}
     read = [message[1] for message in sent[1:5]]
     assert read[:2] == ["d-post", "b-post"]
     assert sorted(read) == ["a-post", "b-post", "c-post", "d-post"]

@@ -57,7 +57,7 @@ class PostEntries:
     """Each post's PostComments in this build: as the reader sent them if its files
     changed, else as cached. Asking for a post the reader has not sent yet waits for it."""
 
-    def __init__(self, state: BuildState, folders: dict[str, list[str]], slugs: set[str]):
+    def __init__(self, state: BuildState, folders: dict[str, int], slugs: set[str]):
         self._state = state
         self._folders = folders
         # Posts without comments get theirs now, so two threads never make two.
@@ -268,7 +268,7 @@ def attach_comments(generator: Any) -> None:
         if not is_open or (cached is not None and cached.html_key != (True, timezone_key)):
             outputs.html_may_change = True
         article.comments = LazyThread(partial(entries.thread, slug))
-        article.comment_count = len(folders.get(slug, ()))
+        article.comment_count = folders.get(slug, 0)
         article.comments_open = is_open
         # Pelican's templates print these as they are (no autoescape), as they do
         # article.content: both are built from escaped or sanitised parts.

@@ -43,7 +43,7 @@ from .threads import build_thread
 # more than it saves.
 BACKGROUND_THRESHOLD = 300
 
-# What run() sends, in this order: ("folders", {slug: file names}); ("post", slug,
+# What run() sends, in this order: ("folders", {slug: number of files}); ("post", slug,
 # PostComments) for each post whose files changed; ("done", {slug: digest}) for every
 # folder. Or, at any point, ("error", exception).
 Message = tuple[Any, ...]
@@ -67,7 +67,7 @@ def run(job: Job, send: Callable[[Message], None], order: Callable[[], list[str]
     """
     folders = list_folders(job.root)
     check_unique_ids(job.root, folders)
-    send(("folders", folders))
+    send(("folders", {slug: len(names) for slug, names in folders.items()}))
     digests: dict[str, bytes] = {}
     pending = list(folders)
     pending.reverse()  # popped from the end
@@ -150,7 +150,7 @@ class Prefetch:
         self._process: multiprocessing.Process | None = None
         self._receiver: threading.Thread | None = None
         self._changed = threading.Condition()
-        self._folders: dict[str, list[str]] | None = None
+        self._folders: dict[str, int] | None = None
         self._posts: dict[str, PostComments] = {}
         self._digests: dict[str, bytes] | None = None
         self._error: BaseException | None = None
@@ -210,8 +210,8 @@ class Prefetch:
         if self._error is not None:
             raise self._error
 
-    def folders(self) -> dict[str, list[str]]:
-        """Post slug -> its comment file names; re-raises an error from the reader."""
+    def folders(self) -> dict[str, int]:
+        """Post slug -> its number of comment files; re-raises an error from the reader."""
         self._wait(lambda: self._folders is not None)
         assert self._folders is not None
         return self._folders
