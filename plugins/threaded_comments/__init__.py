@@ -103,17 +103,14 @@ class PublishedPost:
 @dataclass
 class CommentOutputs:
     """Files a build writes beside the pages: comments.json, the site-wide feed and each
-    post's feed, then (once the pages are written) the plugin's cache."""
+    post's feed, then the plugin's cache."""
 
     settings: dict[str, Any]
     state: BuildState
     entries: PostEntries
-    slugs: list[str]
-    published: list[PublishedPost]
-    # Set when printing a page may remake a post's HTML (comments closed since it was
-    # made): the cache is then stored only once the pages are written.
-    html_may_change: bool = False
-    pages_written: threading.Event = field(default_factory=threading.Event)
+    # Every post's slug -> whether it takes comments.
+    is_open: dict[str, bool] = field(default_factory=dict)
+    published: list[PublishedPost] = field(default_factory=list)
     writer: threading.Thread | None = None
     error: BaseException | None = None
 
@@ -122,8 +119,6 @@ class CommentOutputs:
         write_outputs to raise."""
         try:
             self._write_files(output)
-            if self.html_may_change:
-                self.pages_written.wait()
             self._save_cache()
         except BaseException as error:  # handed to the build's own thread
             self.error = error
@@ -150,8 +145,12 @@ class CommentOutputs:
     def _save_cache(self) -> None:
         cache = self.state.cache
         _, read = self.state.prefetch.done()
+        for slug, is_open in self.is_open.items():
+            # A page may not have printed it yet; whichever thread makes a post's HTML
+            # first, the other finds it made (and both would make the same).
+            self.entries.html(slug, is_open)
         # Only this build's posts are kept: entries of posts that are gone would weigh it.
-        posts = {slug: self.entries.get(slug) for slug in self.slugs}
+        posts = {slug: self.entries.get(slug) for slug in sorted(self.is_open)}
         if read or posts.keys() != cache.posts.keys():
             cache.dirty = True
         cache.posts = posts
@@ -257,16 +256,12 @@ def attach_comments(generator: Any) -> None:
     generator.context["COMMENT_RECEIPT_URL"] = options["FORM_ACTION"].rstrip("/") + "/receipt"
 
     entries = PostEntries(state, folders, slugs)
-    timezone_key = state.timezone.key
     published = {id(article) for article in generator.articles}
     now = datetime.now(UTC)
-    outputs = CommentOutputs(generator.settings, state, entries, sorted(slugs), [])
+    outputs = CommentOutputs(generator.settings, state, entries)
     for article in articles:
         slug = article.slug
-        is_open = _is_open(article, options, now)
-        cached = state.cache.posts.get(slug)
-        if not is_open or (cached is not None and cached.html_key != (True, timezone_key)):
-            outputs.html_may_change = True
+        is_open = outputs.is_open[slug] = _is_open(article, options, now)
         article.comments = LazyThread(partial(entries.thread, slug))
         article.comment_count = folders.get(slug, 0)
         article.comments_open = is_open
@@ -326,7 +321,6 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
     outputs: CommentOutputs | None = generator.context.pop(OUTPUTS_KEY, None)
     if outputs is None or outputs.writer is None:
         return
-    outputs.pages_written.set()
     outputs.writer.join()
     outputs.state.prefetch.close()
     if outputs.error is not None:
