@@ -144,7 +144,7 @@ class CommentOutputs:
 
     def _save_cache(self) -> None:
         cache = self.state.cache
-        _, read = self.state.prefetch.done()
+        read = self.state.prefetch.done()
         for slug, is_open in self.is_open.items():
             # A page may not have printed it yet; whichever thread makes a post's HTML
             # first, the other finds it made (and both would make the same).

@@ -44,8 +44,8 @@ from .threads import build_thread
 BACKGROUND_THRESHOLD = 300
 
 # What run() sends, in this order: ("folders", {slug: number of files}); ("post", slug,
-# PostComments) for each post whose files changed; ("done", {slug: digest}) for every
-# folder. Or, at any point, ("error", exception).
+# PostComments) for each post whose files changed; ("done",). Or, at any point, ("error",
+# exception).
 Message = tuple[Any, ...]
 
 
@@ -68,7 +68,6 @@ def run(job: Job, send: Callable[[Message], None], order: Callable[[], list[str]
     folders = list_folders(job.root)
     check_unique_ids(job.root, folders)
     send(("folders", {slug: len(names) for slug, names in folders.items()}))
-    digests: dict[str, bytes] = {}
     pending = list(folders)
     pending.reverse()  # popped from the end
     while pending:
@@ -82,12 +81,9 @@ def run(job: Job, send: Callable[[Message], None], order: Callable[[], list[str]
         if cached is not None:
             digest = stamps_digest(stamp_files(f"{job.root}{os.sep}{slug}{os.sep}", names))
             if digest == cached.digest:
-                digests[slug] = digest
                 continue
-        entry = read_post(job, slug, names, cached)
-        digests[slug] = entry.digest
-        send(("post", slug, entry))
-    send(("done", digests))
+        send(("post", slug, read_post(job, slug, names, cached)))
+    send(("done",))
 
 
 def read_post(job: Job, slug: str, names: list[str], cached: PostComments | None) -> PostComments:
@@ -152,7 +148,7 @@ class Prefetch:
         self._changed = threading.Condition()
         self._folders: dict[str, int] | None = None
         self._posts: dict[str, PostComments] = {}
-        self._digests: dict[str, bytes] | None = None
+        self._done = False
         self._error: BaseException | None = None
         # Nothing cached may be a first build of a big site: that is worth a process.
         known = sum(entry.count for entry in job.cached.values())
@@ -178,7 +174,7 @@ class Prefetch:
             elif kind == "post":
                 self._posts[message[1]] = message[2]
             elif kind == "done":
-                self._digests = message[1]
+                self._done = True
             else:
                 self._error = message[1]
             self._changed.notify_all()
@@ -193,13 +189,13 @@ class Prefetch:
                 if message[0] in ("done", "error"):
                     return
         except BaseException as error:  # EOFError if the child died
-            if self._digests is None and self._error is None:
+            if not self._done and self._error is None:
                 failure = RuntimeError("threaded_comments: the comment reader process died")
                 failure.__cause__ = error
                 self._take(("error", failure))
 
     def _wait(self, ready: Callable[[], bool]) -> None:
-        if self._process is None and self._digests is None and self._error is None:
+        if self._process is None and not self._done and self._error is None:
             # In-process: all of it, now.
             try:
                 run(self._job, self._take, lambda: None)
@@ -218,7 +214,7 @@ class Prefetch:
 
     def want_in_order(self, slugs: list[str]) -> None:
         """Tell the reader which posts are wanted first (the order pages are written in)."""
-        if self._process is not None and self._digests is None and self._error is None:
+        if self._process is not None and not self._done and self._error is None:
             # The child may be done already (or dead, which _wait reports).
             with contextlib.suppress(OSError):
                 self._connection.send(slugs)
@@ -226,14 +222,13 @@ class Prefetch:
     def post(self, slug: str) -> PostComments | None:
         """The post's comments as read in this build, or None if they are unchanged (or it
         has none); waits for them if need be."""
-        self._wait(lambda: slug in self._posts or self._digests is not None)
+        self._wait(lambda: slug in self._posts or self._done)
         return self._posts.get(slug)
 
-    def done(self) -> tuple[dict[str, bytes], dict[str, PostComments]]:
-        """Every folder's digest, and each post read in this build; waits for the end."""
-        self._wait(lambda: self._digests is not None)
-        assert self._digests is not None
-        return self._digests, self._posts
+    def done(self) -> dict[str, PostComments]:
+        """Each post read in this build (its files changed); waits for the end."""
+        self._wait(lambda: self._done)
+        return self._posts
 
     def close(self) -> None:
         """Stop the child process, if any (after an error elsewhere in the build)."""
