@@ -200,11 +200,17 @@ def build(content: Path, wipe: bool) -> tuple[float, float, float]:
 
 def measure(with_c: Path, without_c: Path, runs: int, wipe: bool) -> dict[Path, list[float]]:
     """Medians of (wall, CPU, instructions) over `runs` alternating builds with and without
-    comments."""
+    comments. Each pair's wall times are printed as they come, to show the spread."""
     timings: dict[Path, list[tuple[float, float, float]]] = {with_c: [], without_c: []}
-    for _ in range(runs):
+    for number in range(1, runs + 1):
         for content in (with_c, without_c):
             timings[content].append(build(content, wipe))
+        with_wall, without_wall = timings[with_c][-1][0], timings[without_c][-1][0]
+        print(
+            f"  run {number}: {with_wall:.2f} s / {without_wall:.2f} s = "
+            f"{with_wall / without_wall:.3f}",
+            flush=True,
+        )
     return {
         content: [statistics.median(column) for column in zip(*runs_of, strict=True)]
         for content, runs_of in timings.items()
