@@ -5,16 +5,21 @@ names, sizes and modification times: the thread's HTML, the Atom entries, the id
 likes for comments.json, all ready to place, and the comments themselves as one pickled
 blob. The blob is opened only when something needs the comments as objects (a post that
 closed, a template walking `article.comments`, a changed file beside them), so an
-unchanged rebuild reads no comment file, renders nothing and builds no comment object:
-loading the cache is mostly copying long strings.
+unchanged rebuild reads no comment file, renders nothing and builds no comment object.
+
+Two files: a small index (each post's digest and count), which the build reads first and
+the reading process compares against, and the posts themselves (tens of megabytes on a
+big site), which a thread reads from the disk while Pelican reads the posts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
 import pickle
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +32,7 @@ from .reader import Comment
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "threaded_comments.pickle"
+POSTS_FILE = "threaded_comments-posts.pickle"
 
 # A comment as stored: (id, author, ISO date, body, replyto, website, likes, author_role,
 # source path, content key, rendered body). Plain tuples unpickle many times faster than
@@ -57,14 +63,75 @@ class PostComments:
     feed_size: int = -1
 
 
-@dataclass
 class CommentCache:
-    """Per-post results, under a fingerprint of the code and settings that made them."""
+    """Per-post results, under a fingerprint of the code and settings that made them.
 
-    fingerprint: str = ""
-    posts: dict[str, PostComments] = field(default_factory=dict)
-    # Set when this build changed anything, so an unchanged rebuild writes nothing.
-    dirty: bool = False
+    `index` (post slug -> digest and count) is there at once; `posts` is read in the
+    background and waited for on first use.
+    """
+
+    def __init__(self, fingerprint: str, index: dict[str, tuple[bytes, int]] | None = None):
+        self.fingerprint = fingerprint
+        self.index = index or {}
+        # Set when this build changed anything, so an unchanged rebuild writes nothing.
+        self.dirty = False
+        self._posts: dict[str, PostComments] | None = None if self.index else {}
+        self._posts_read: threading.Thread | None = None
+        self._posts_bytes = b""
+
+    def read_posts_in_background(self, path: Path) -> None:
+        """Start reading the posts file (if the index names any posts); reading releases
+        the GIL, and the unpickling waits for the first use of `posts`."""
+        if self._posts is not None:
+            return
+
+        def read() -> None:
+            # A missing or unreadable file shows as no posts: their comments are read again.
+            with contextlib.suppress(OSError):
+                self._posts_bytes = path.read_bytes()
+
+        self._posts_read = threading.Thread(
+            target=read, name="threaded_comments-cache", daemon=True
+        )
+        self._posts_read.start()
+
+    @property
+    def posts(self) -> dict[str, PostComments]:
+        """Post slug -> its cached comments (waiting for the file if need be)."""
+        if self._posts is None:
+            if self._posts_read is not None:
+                self._posts_read.join()
+            self._posts = _unpickle_posts(self._posts_bytes)
+            self._posts_bytes = b""
+        return self._posts
+
+    @posts.setter
+    def posts(self, posts: dict[str, PostComments]) -> None:
+        self._posts = posts
+        self.index = {slug: (entry.digest, entry.count) for slug, entry in posts.items()}
+
+
+def read_posts(path: Path) -> dict[str, PostComments]:
+    """The posts file at `path` (none if it is missing or unreadable)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    return _unpickle_posts(data)
+
+
+def _unpickle_posts(data: bytes) -> dict[str, PostComments]:
+    if not data:
+        return {}
+    try:
+        # The file is this build's own output in the project's cache folder, as trusted
+        # as Pelican's pickled content cache next to it.
+        with no_gc():
+            posts = pickle.loads(data)  # noqa: S301
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as error:
+        logger.warning("threaded_comments: ignoring an unreadable cache of posts (%s)", error)
+        return {}
+    return posts if isinstance(posts, dict) else {}
 
 
 def to_record(comment: Comment, content_key: str) -> Record:
@@ -149,36 +216,42 @@ def code_fingerprint(settings: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def cache_path(pelican_settings: dict[str, Any]) -> Path:
-    return Path(pelican_settings["CACHE_PATH"]) / CACHE_FILE
+def cache_path(pelican_settings: dict[str, Any], name: str = CACHE_FILE) -> Path:
+    return Path(pelican_settings["CACHE_PATH"]) / name
 
 
 def load(pelican_settings: dict[str, Any], fingerprint: str) -> CommentCache:
-    """The cache from the last build, or an empty one (first build, cache off, code changed)."""
+    """The cache from the last build, or an empty one (first build, cache off, code changed).
+
+    Only the index is read here: see CommentCache.read_posts_in_background.
+    """
     path = cache_path(pelican_settings)
     if not pelican_settings.get("LOAD_CONTENT_CACHE") or not path.exists():
         return CommentCache(fingerprint)
     try:
-        # The file is this build's own output in the project's cache folder, as trusted
-        # as Pelican's pickled content cache next to it.
-        with path.open("rb") as stream, no_gc():
-            cached = pickle.load(stream)  # noqa: S301
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+        with path.open("rb") as stream:
+            cached_fingerprint, index = pickle.load(stream)  # noqa: S301 (as above)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
         logger.warning("threaded_comments: ignoring unreadable cache %s (%s)", path, error)
         return CommentCache(fingerprint)
-    if not isinstance(cached, CommentCache) or cached.fingerprint != fingerprint:
+    if cached_fingerprint != fingerprint or not isinstance(index, dict):
         return CommentCache(fingerprint)
-    cached.dirty = False
-    return cached
+    return CommentCache(fingerprint, index)
 
 
 def save(pelican_settings: dict[str, Any], cache: CommentCache) -> None:
-    """Store the cache if this build changed it."""
+    """Store the cache if this build changed it: the posts first, then the index that
+    points at them (a post whose entry does not match the index is read again)."""
     if not pelican_settings.get("CACHE_CONTENT") or not cache.dirty:
         return
-    path = cache_path(pelican_settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    posts_path = cache_path(pelican_settings, POSTS_FILE)
+    posts_path.parent.mkdir(parents=True, exist_ok=True)
+    _write_pickle(posts_path, cache.posts)
+    _write_pickle(cache_path(pelican_settings), (cache.fingerprint, cache.index))
+
+
+def _write_pickle(path: Path, value: object) -> None:
     temporary = path.with_suffix(".tmp")
     with temporary.open("wb") as stream:
-        pickle.dump(cache, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
     temporary.replace(path)
