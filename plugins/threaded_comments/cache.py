@@ -9,17 +9,16 @@ unchanged rebuild reads no comment file, renders nothing and builds no comment o
 
 Two files: a small index (each post's digest and count), which the build reads first and
 the reading process compares against, and the posts themselves (tens of megabytes on a
-big site), which a thread reads from the disk while Pelican reads the posts.
+big site), which the kernel reads ahead from the disk while Pelican reads the posts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import logging
+import mmap
 import pickle
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,8 +65,8 @@ class PostComments:
 class CommentCache:
     """Per-post results, under a fingerprint of the code and settings that made them.
 
-    `index` (post slug -> digest and count) is there at once; `posts` is read in the
-    background and waited for on first use.
+    `index` (post slug -> digest and count) is there at once; `posts` is read ahead in
+    the background and unpickled on first use.
     """
 
     def __init__(self, fingerprint: str, index: dict[str, tuple[bytes, int]] | None = None):
@@ -76,33 +75,30 @@ class CommentCache:
         # Set when this build changed anything, so an unchanged rebuild writes nothing.
         self.dirty = False
         self._posts: dict[str, PostComments] | None = None if self.index else {}
-        self._posts_read: threading.Thread | None = None
-        self._posts_bytes = b""
+        self._posts_file: mmap.mmap | None = None
 
     def read_posts_in_background(self, path: Path) -> None:
-        """Start reading the posts file (if the index names any posts); reading releases
-        the GIL, and the unpickling waits for the first use of `posts`."""
+        """Have the kernel read the posts file ahead (if the index names any posts), while
+        Pelican reads the posts; it is unpickled on the first use of `posts`."""
         if self._posts is not None:
             return
-
-        def read() -> None:
-            # A missing or unreadable file shows as no posts: their comments are read again.
-            with contextlib.suppress(OSError):
-                self._posts_bytes = path.read_bytes()
-
-        self._posts_read = threading.Thread(
-            target=read, name="threaded_comments-cache", daemon=True
-        )
-        self._posts_read.start()
+        try:
+            with path.open("rb") as stream:
+                self._posts_file = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # missing, or empty: its posts are read again
+            return
+        if hasattr(mmap, "MADV_WILLNEED"):  # Linux and most Unixes
+            self._posts_file.madvise(mmap.MADV_WILLNEED)
 
     @property
     def posts(self) -> dict[str, PostComments]:
-        """Post slug -> its cached comments (waiting for the file if need be)."""
+        """Post slug -> its cached comments."""
         if self._posts is None:
-            if self._posts_read is not None:
-                self._posts_read.join()
-            self._posts = _unpickle_posts(self._posts_bytes)
-            self._posts_bytes = b""
+            self._posts = {}
+            if self._posts_file is not None:
+                with self._posts_file:
+                    self._posts = _unpickle_posts(self._posts_file)
+                self._posts_file = None
         return self._posts
 
     @posts.setter
@@ -120,9 +116,7 @@ def read_posts(path: Path) -> dict[str, PostComments]:
     return _unpickle_posts(data)
 
 
-def _unpickle_posts(data: bytes) -> dict[str, PostComments]:
-    if not data:
-        return {}
+def _unpickle_posts(data: bytes | mmap.mmap) -> dict[str, PostComments]:
     try:
         # The file is this build's own output in the project's cache folder, as trusted
         # as Pelican's pickled content cache next to it.
