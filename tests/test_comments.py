@@ -604,26 +604,3 @@ def test_closing_comments_on_a_built_post_keeps_its_thread_without_reply_forms(t
     assert not page.select("a.comment-reply-link") and not page.select("form")
     index = json.loads((output / "comments.json").read_text())
     assert index["posts"]["first-post"]["open"] is False
-
-
-def test_a_lost_or_stale_cache_of_posts_is_read_again_not_trusted(tmp_path):
-    content = tmp_path / "content"
-    small_site(content)
-    output, log, code = build(content)
-    assert code == 0, log
-    first = (output / POST_URL).read_text()
-    posts_file = tmp_path / "output-cache" / "threaded_comments-posts.pickle"
-    stale = posts_file.read_bytes()
-    posts_file.unlink()
-    output, log, code = build(content)
-    assert code == 0, log
-    assert (output / POST_URL).read_text() == first
-    assert posts_file.exists()
-    # A posts file older than its index (a build stopped between the two writes).
-    write_comment(content, "first-post", "r9", "A late reply.", replyto="r2")
-    output, log, code = build(content)
-    assert code == 0, log
-    posts_file.write_bytes(stale)
-    output, log, code = build(content)
-    assert code == 0, log
-    assert comment(read_html(output / POST_URL), "r9") is not None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,8 +28,8 @@ from .comments_json import post_index_entry, write_comments_index
 from .feeds import atom_feed, fill_post
 from .lazy import LazyHTML, LazyThread
 from .markup import comment_form, thread_html
-from .prefetch import Job, Prefetch, read_post
-from .reader import Comment, CommentFileError, comment_files
+from .prefetch import Job, Prefetch
+from .reader import Comment, CommentFileError
 from .settings import comment_settings
 from .threads import build_thread
 
@@ -63,31 +62,14 @@ class PostEntries:
         self._folders = folders
         # Posts without comments get theirs now, so two threads never make two.
         self._empty = {slug: comment_cache.PostComments() for slug in slugs - set(folders)}
-        self._reread: dict[str, comment_cache.PostComments] = {}
 
     def get(self, slug: str) -> comment_cache.PostComments:
         """The post's entry (waiting for the reader if need be)."""
         if slug not in self._folders:
             return self._empty[slug]
         read = self._state.prefetch.post(slug)
-        if read is not None:
-            return read
-        # The reader sends every post whose files changed: this one is as the index says.
-        cache = self._state.cache
-        cached = cache.posts.get(slug)
-        if cached is None or cached.digest != cache.index[slug][0]:
-            # The posts file was lost or is older than its index: read the post here.
-            cached = self._reread.get(slug)
-            if cached is None:
-                cached = self._reread[slug] = self._read_again(slug)
-        return cached
-
-    def _read_again(self, slug: str) -> comment_cache.PostComments:
-        state = self._state
-        folder = f"{state.root}{os.sep}{slug}"
-        job = Job(state.root, state.options, state.timezone.key)
-        state.cache.dirty = True
-        return read_post(job, slug, comment_files(folder), None)
+        # The reader sends every post whose files changed, so None means unchanged.
+        return read if read is not None else self._state.cache.posts[slug]
 
     def thread(self, slug: str) -> list[Comment]:
         """The post's top-level comments, threaded."""
@@ -200,13 +182,8 @@ def start_reading(generator: Any) -> None:
     timezone = ZoneInfo(settings.get("TIMEZONE") or "UTC")
     cache = comment_cache.load(settings, comment_cache.code_fingerprint(options))
     root = Path(generator.path) / options["PATH"]
-    # Bodies are rendered again unless this cache (same code, same settings) holds them.
-    posts_file = comment_cache.cache_path(settings, comment_cache.POSTS_FILE)
-    cached_file = posts_file if cache.index else None
-    prefetch = Prefetch(Job(root, options, timezone.key, cache.index, cached_file))
-    # After the fork, so the reading process starts with no thread of this one's.
-    cache.read_posts_in_background(posts_file)
-    generator.context[STATE_KEY] = BuildState(options, timezone, root, cache, prefetch)
+    job = Job(root, options, timezone.key, cache.posts)
+    generator.context[STATE_KEY] = BuildState(options, timezone, root, cache, Prefetch(job))
 
 
 def _feed_site(settings: dict[str, Any]) -> str:

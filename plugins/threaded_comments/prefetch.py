@@ -18,14 +18,14 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .cache import PostComments, no_gc, pack_records, read_posts, rendered_bodies, to_record
+from .cache import PostComments, no_gc, pack_records, rendered_bodies, to_record
 from .feeds import post_entries
 from .markup import thread_html
 from .reader import (
@@ -51,14 +51,12 @@ Message = tuple[Any, ...]
 
 @dataclass
 class Job:
-    """Every post folder under `root`, to be read unless the cache's `index` (post slug ->
-    digest, count) shows it unchanged. Bodies in `posts_file` are not rendered again."""
+    """Every post folder under `root`, to be read unless `cached` holds it unchanged."""
 
     root: Path
     options: dict[str, Any]
     timezone_key: str
-    index: dict[str, tuple[bytes, int]] = field(default_factory=dict)
-    posts_file: Path | None = None
+    cached: dict[str, PostComments]
 
 
 def run(job: Job, send: Callable[[Message], None], order: Callable[[], list[str] | None]) -> None:
@@ -71,7 +69,6 @@ def run(job: Job, send: Callable[[Message], None], order: Callable[[], list[str]
     check_unique_ids(job.root, folders)
     send(("folders", {slug: len(names) for slug, names in folders.items()}))
     pending = list(folders)
-    cached_posts: dict[str, PostComments] | None = None
     pending.reverse()  # popped from the end
     while pending:
         wanted = order()
@@ -80,13 +77,12 @@ def run(job: Job, send: Callable[[Message], None], order: Callable[[], list[str]
             pending.sort(key=lambda slug: rank.get(slug, len(rank)), reverse=True)
         slug = pending.pop()
         names = folders[slug]
-        if slug in job.index:
+        cached = job.cached.get(slug)
+        if cached is not None:
             digest = stamps_digest(stamp_files(f"{job.root}{os.sep}{slug}{os.sep}", names))
-            if digest == job.index[slug][0]:
+            if digest == cached.digest:
                 continue
-        if cached_posts is None:
-            cached_posts = read_posts(job.posts_file) if job.posts_file else {}
-        send(("post", slug, read_post(job, slug, names, cached_posts.get(slug))))
+        send(("post", slug, read_post(job, slug, names, cached)))
     send(("done",))
 
 
@@ -155,8 +151,8 @@ class Prefetch:
         self._done = False
         self._error: BaseException | None = None
         # Nothing cached may be a first build of a big site: that is worth a process.
-        known = sum(count for _, count in job.index.values())
-        big = not job.index or known >= BACKGROUND_THRESHOLD
+        known = sum(entry.count for entry in job.cached.values())
+        big = not job.cached or known >= BACKGROUND_THRESHOLD
         # Fork shares the cache with the child for free; other start methods would copy it.
         if big and sys.platform == "linux":
             context = multiprocessing.get_context("fork")

@@ -87,14 +87,10 @@ def list_folders(root: Path) -> dict[str, list[str]]:
             if not folder.is_dir():
                 logger.warning("threaded_comments: ignoring %s (not in a post folder)", folder.path)
                 continue
-            folders[folder.name] = comment_files(folder.path)
+            with os.scandir(folder.path) as entries:
+                names = [entry.name for entry in entries if comment_id_from_name(entry.name)]
+            folders[folder.name] = sorted(names)
     return folders
-
-
-def comment_files(folder: str) -> list[str]:
-    """The names of the comment files in one post's folder, sorted."""
-    with os.scandir(folder) as entries:
-        return sorted(entry.name for entry in entries if comment_id_from_name(entry.name))
 
 
 def stamp_files(folder: str, names: list[str]) -> Stamps:
