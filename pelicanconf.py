@@ -14,7 +14,7 @@ DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["update_notes", "threaded_comments"]
+PLUGINS = ["update_notes", "threaded_comments", "unchanged_files"]
 
 # WordPress-style permalinks, so links from the old blog keep their shape.
 ARTICLE_URL = "{date:%Y}/{date:%m}/{slug}/"
