@@ -140,7 +140,8 @@ class CommentOutputs:
             index["posts"][post.slug] = post_index_entry(article, post.url, entry.likes)
             latest.extend((feed_entry, article.title, post_url) for feed_entry in entry.entries)
         write_comments_index(output / options["JSON_PATH"], index)
-        _write_if_changed(output / options["FEED_ALL"], _latest_feed(latest, options, settings))
+        latest_feed = _latest_feed(latest, options, settings)
+        _write_if_changed(output / options["FEED_ALL"], latest_feed.encode())
 
     def _save_cache(self) -> None:
         cache = self.state.cache
@@ -285,9 +286,8 @@ def attach_comments(generator: Any) -> None:
     generator.context[OUTPUTS_KEY] = outputs
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def _write_if_changed(path: Path, data: bytes) -> None:
     # Rewriting an unchanged file costs more than checking it, and keeps its date for rsync.
-    data = text.encode()
     try:
         if path.read_bytes() == data:
             return
@@ -307,9 +307,9 @@ def _write_feed(
                 return False
         except FileNotFoundError:
             pass
-    text = make_text()
-    _write_if_changed(path, text)
-    size = len(text.encode())
+    data = make_text().encode()
+    _write_if_changed(path, data)
+    size = len(data)
     is_new = entry.feed_key != feed_key or entry.feed_size != size
     entry.feed_key, entry.feed_size = feed_key, size
     return is_new

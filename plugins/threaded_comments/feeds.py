@@ -17,11 +17,11 @@ POST_TITLE = "\x00title\x00"
 POST_URL = "\x00url\x00"
 
 
-def entry_xml(comment: Comment) -> str:
-    """One comment as an Atom <entry>, with the stand-ins for its post's title and URL."""
+def entry_xml(comment: Comment, date: str) -> str:
+    """One comment as an Atom <entry>, with the stand-ins for its post's title and URL;
+    `date` is the comment's date in ISO 8601."""
     link = f"{POST_URL}#comment-{escape(comment.id)}"
     author = escape(comment.author)
-    date = comment.date.isoformat()
     return (
         f"<entry><title>{author} on {POST_TITLE}</title>"
         f'<link href="{link}" rel="alternate"/><id>{link}</id>'
@@ -34,10 +34,11 @@ def entry_xml(comment: Comment) -> str:
 def post_entries(comments: list[Comment]) -> list[FeedEntry]:
     """A post's comments as feed entries, newest first."""
     newest_first = sorted(comments, key=lambda comment: comment.date, reverse=True)
-    return [
-        (comment.date.timestamp(), comment.date.isoformat(), entry_xml(comment))
-        for comment in newest_first
-    ]
+    entries = []
+    for comment in newest_first:
+        date = comment.date.isoformat()
+        entries.append((comment.date.timestamp(), date, entry_xml(comment, date)))
+    return entries
 
 
 def fill_post(entries: str, post_title: str, post_url: str) -> str:
