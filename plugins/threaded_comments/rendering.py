@@ -41,9 +41,8 @@ _markdown = MarkdownIt("commonmark", {"html": False}).disable(
 # full path: these characters anywhere, and a line that starts or ends with a space, starts
 # with "-" or reads like "1." or "1)" (list items). Non-printable characters (tabs, NBSP,
 # other separators) are caught by str.isprintable() instead.
-_MARKDOWN_CHARACTERS = re.compile(r"[\\`*_\[\]<>&#!|~=+]")
+_MARKDOWN_CHARACTERS = "\\`*_[]<>&#!|~=+"
 _MARKDOWN_LINE = re.compile(r"[ \-]|\d+[.)]")
-_BLANK_LINES = re.compile(r"\n{2,}")
 
 
 def sanitize_html(html: str) -> str:
@@ -57,9 +56,14 @@ def _plain_paragraphs(text: str) -> str | None:
     Most comments are plain prose; this is what Markdown plus the sanitiser would give
     them, at a fraction of the cost (a property test holds the two equal).
     """
-    if _MARKDOWN_CHARACTERS.search(text):
-        return None
-    paragraphs = _BLANK_LINES.split(text.strip("\n"))
+    # One `in` per character: each is a memchr, four times quicker than a regex class.
+    for character in _MARKDOWN_CHARACTERS:
+        if character in text:
+            return None
+    # str.split, at a tenth of a regex split's cost; a run of three or more newlines leaves
+    # an empty piece or a piece starting with a newline, both tidied here.
+    paragraphs = [piece.strip("\n") for piece in text.split("\n\n")]
+    paragraphs = [paragraph for paragraph in paragraphs if paragraph]
     for paragraph in paragraphs:
         for line in paragraph.split("\n"):
             if not line.isprintable() or line.endswith(" ") or _MARKDOWN_LINE.match(line):
