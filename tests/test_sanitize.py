@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from conftest import read_html, run_pelican
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from threaded_comments.rendering import (
     ALLOWED_TAGS,
@@ -192,6 +192,10 @@ PARAGRAPHS = st.one_of(
 
 @settings(max_examples=600, deadline=None)
 @given(st.lists(PARAGRAPHS, max_size=6), st.sampled_from(["\n\n", "\n\n\n", "\n"]))
+# An empty list item ends its list at the second blank line, not the first.
+@example(["-", "-"], "\n\n\n")
+@example(["-", "-"], "\n\n")
+@example(["Plain words.", "- one", "- two", "Plain again."], "\n\n\n")
 def test_mixed_bodies_render_exactly_as_markdown_does(paragraphs, separator):
     text = separator.join(paragraphs)
     assert render_comment_markdown(text) == render_full(text)
