@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import version
 from zoneinfo import ZoneInfo
 
 import pytest
+from threaded_comments import cache
 from threaded_comments.markup import likes_text
 from threaded_comments.reader import Comment, CommentFileError, read_comment
 from threaded_comments.settings import SettingsError, comment_settings
@@ -157,3 +159,13 @@ def test_a_lazy_thread_html_is_a_string_made_once_when_first_used():
     assert str(html) == "<ol>x</ol>" and html == "<ol>x</ol>" and len(html) == 10
     assert "x" in html and html.__html__() == "<ol>x</ol>" and f"{html}" == "<ol>x</ol>"
     assert calls == [1]
+
+
+def test_the_cache_is_dropped_when_a_renderer_library_changes(monkeypatch):
+    options = comment_settings({})
+    before = cache.code_fingerprint(options)
+    assert cache.code_fingerprint(options) == before
+    monkeypatch.setattr(
+        cache, "version", lambda library: "0.0.1" if library == "nh3" else version(library)
+    )
+    assert cache.code_fingerprint(options) != before

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -140,11 +141,19 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
+# The libraries whose output the cache keeps: an upgrade (a sanitiser fix, say) must not
+# leave HTML it made before in place.
+RENDERING_LIBRARIES = ("markdown-it-py", "nh3")
+
+
 def code_fingerprint(settings: dict[str, Any]) -> str:
-    """A hash of this plugin's code and settings: any change to either empties the cache."""
+    """A hash of this plugin's code, the renderer libraries' versions and the settings:
+    any change to one of them empties the cache."""
     digest = hashlib.blake2b(digest_size=16)
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
+    for library in RENDERING_LIBRARIES:
+        digest.update(f"{library}=={version(library)}".encode())
     digest.update(repr(sorted(settings.items())).encode())
     return digest.hexdigest()
 

@@ -18,9 +18,6 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 
-# Bumped whenever the output of render_comment_markdown changes, so cached HTML is redone.
-RENDER_VERSION = "1"
-
 _cleaner = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
     # Their text is code or markup, never prose worth keeping.
@@ -118,5 +115,6 @@ def render_full(text: str) -> str:
 
 
 def content_key(text: str) -> str:
-    """The render cache's key for a body: its hash, with the renderer's version."""
-    return hashlib.blake2b(f"{RENDER_VERSION}\0{text}".encode(), digest_size=16).hexdigest()
+    """The render cache's key for a body: its hash. (The whole cache is dropped when this
+    code or a renderer library changes: cache.code_fingerprint.)"""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
