@@ -23,19 +23,45 @@ from zoneinfo import ZoneInfo
 from pelican import signals
 
 from . import cache as comment_cache
+from .atomic import atomic_write, remove_orphaned_temp_files
 from .cache import FeedEntry
-from .comments_json import post_index_entry, write_comments_index
+from .comment_file import (
+    CommentFile,
+    CommentFileError,
+    comment_path,
+    format_comment_file,
+    parse_comment_file,
+    read_comment_file,
+    website_problem,
+)
+from .comments_json import PostEntry, read_comments_json, write_comments_json
 from .feeds import atom_feed, fill_post
 from .lazy import LazyHTML, LazyThread
-from .markup import comment_form, thread_html
+from .markup import comment_form, likes_text, thread_html
 from .prefetch import Job, Prefetch
-from .reader import Comment, CommentFileError
+from .reader import Comment
 from .settings import comment_settings
 from .threads import build_thread
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CommentFileError", "register"]
+# The plugin's public surface: the contracts moderation/ and the importer build on.
+__all__ = [
+    "CommentFile",
+    "CommentFileError",
+    "PostEntry",
+    "atomic_write",
+    "comment_path",
+    "format_comment_file",
+    "likes_text",
+    "parse_comment_file",
+    "read_comment_file",
+    "read_comments_json",
+    "register",
+    "remove_orphaned_temp_files",
+    "website_problem",
+    "write_comments_json",
+]
 
 # Keys in the generator's context: the work started at init, the files to write at the end.
 STATE_KEY = "threaded_comments_state"
@@ -127,7 +153,7 @@ class CommentOutputs:
         options, settings = self.state.options, self.settings
         site = _feed_site(settings)
         sitename = settings.get("SITENAME", "")
-        index: dict[str, Any] = {"posts": {}}
+        index: list[PostEntry] = []
         latest: list[tuple[FeedEntry, str, str]] = []
         for post in self.published:
             entry, article = self.entries.get(post.slug), post.article
@@ -137,9 +163,20 @@ class CommentOutputs:
             feed = partial(_post_feed, article, entry, post_url, site, sitename)
             if _write_feed(path, entry, feed_key, feed):
                 self.state.cache.dirty = True
-            index["posts"][post.slug] = post_index_entry(article, post.url, entry.likes)
+            modified = getattr(article, "modified", None) or article.date
+            index.append(
+                PostEntry(
+                    slug=post.slug,
+                    url=f"/{post.url}",
+                    title=article.title,
+                    open=article.comments_open,
+                    modified=modified.isoformat(),
+                    comments=tuple(entry.likes),
+                    likes=entry.likes,
+                )
+            )
             latest.extend((feed_entry, article.title, post_url) for feed_entry in entry.entries)
-        write_comments_index(output / options["JSON_PATH"], index)
+        write_comments_json(output / options["JSON_PATH"], index)
         latest_feed = _latest_feed(latest, options, settings)
         _write_if_changed(output / options["FEED_ALL"], latest_feed.encode())
 

@@ -1,47 +1,74 @@
-"""output/comments.json: which posts take comments and which comment ids exist.
+"""`output/comments.json`: which posts take comments, which comment ids exist, their likes.
 
-The intake checks a new comment's post and parent against it, and moderation reads the
-likes already published, so it is written whole or not at all.
+The one reader and writer of the file. The plugin writes it on every build; the intake
+reads it to check what a comment or like points at, and `invoke moderate` reads titles,
+URLs and published likes from it. It is written whole or not at all.
+
+    {"posts": {"<slug>": {"url": "/2016/03/texting-my-therapist/", "title": "...",
+                          "open": true, "modified": "<ISO date>",
+                          "comments": ["<id>", ...], "likes": {"<id>": 2, ...}}}}
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from .atomic import atomic_write
 
 
-def post_index_entry(article: Any, url: str, likes: dict[str, int]) -> dict[str, Any]:
-    """A post's entry in comments.json; `url` is the article's URL (costly to work out),
-    `likes` each comment id's likes, in the order of the post's comment files."""
-    modified = getattr(article, "modified", None) or article.date
-    return {
-        "url": f"/{url}",
-        "title": article.title,
-        "open": article.comments_open,
-        "modified": modified.isoformat(),
-        "comments": list(likes),
-        "likes": likes,
-    }
+@dataclass(frozen=True)
+class PostEntry:
+    """One post as comments.json describes it."""
+
+    slug: str
+    url: str
+    title: str
+    open: bool
+    modified: str = ""
+    # The post's comment ids, in the order of its files.
+    comments: tuple[str, ...] = ()
+    likes: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "url": self.url,
+            "title": self.title,
+            "open": self.open,
+            "modified": self.modified,
+            "comments": list(self.comments),
+            "likes": self.likes,
+        }
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so a reader sees the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def write_comments_json(path: Path, posts: Iterable[PostEntry]) -> None:
+    """Replace the file at `path` with these posts."""
+    document = {"posts": {post.slug: post.to_json() for post in posts}}
+    atomic_write({path: json.dumps(document, ensure_ascii=False)})
+
+
+def parse_comments_json(text: str) -> dict[str, PostEntry]:
+    """The posts of a comments.json text, keyed by slug; ValueError if it is not one."""
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        # mkstemp makes the file private; a web server must be able to read it.
-        Path(temporary).chmod(0o644)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        posts = json.loads(text)["posts"]
+        return {
+            slug: PostEntry(
+                slug=slug,
+                url=entry["url"],
+                title=entry.get("title", slug),
+                open=bool(entry.get("open", False)),
+                modified=entry.get("modified", ""),
+                comments=tuple(entry.get("comments", ())),
+                likes={str(key): int(value) for key, value in entry.get("likes", {}).items()},
+            )
+            for slug, entry in posts.items()
+        }
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"not a comments.json document: {error!r}") from error
 
 
-def write_comments_index(path: Path, document: dict[str, Any]) -> None:
-    """Write the comments.json `document` to `path`."""
-    write_atomically(path, json.dumps(document, ensure_ascii=False))
+def read_comments_json(path: Path) -> dict[str, PostEntry]:
+    """The posts in the file at `path`; OSError if it is missing, ValueError if broken."""
+    return parse_comments_json(path.read_text(encoding="utf-8"))

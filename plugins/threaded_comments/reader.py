@@ -17,6 +17,8 @@ from pathlib import Path
 
 from pelican.utils import get_date
 
+from .comment_file import CommentFileError
+
 logger = logging.getLogger(__name__)
 
 COMMENT_EXTENSIONS = (".md", ".markdown")
@@ -28,19 +30,6 @@ _READ_SIZE = 1 << 16
 # What a comment file's `website` may be; the WordPress importer keeps only what passes it.
 WEBSITE_PATTERN = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
 _KEY_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:\s?(.*)")
-
-
-class CommentFileError(ValueError):
-    """A comment file that cannot be published as it is; the message names the file."""
-
-    def __init__(self, path: Path | str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = str(path)
-        self.problem = problem
-
-    def __reduce__(self) -> tuple[type, tuple[str, str]]:
-        # Raised in the prefetch process, it travels back pickled.
-        return (type(self), (self.path, self.problem))
 
 
 @dataclass(slots=True)
