@@ -1,59 +1,15 @@
-"""Shared fixtures: build a site into a tmp folder, and a real browser for the form tests."""
+"""Shared fixtures for every part's tests: a built sample site, a real browser, an inbox."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-def run_pelican(
-    content: Path, output: Path, *overrides: str, cwd: Path = PROJECT_ROOT
-) -> subprocess.CompletedProcess[str]:
-    """Build `content` into `output` with the project's pelicanconf.py, as `invoke build` does.
-
-    `overrides` are Pelican `-e KEY=VALUE` settings (values in JSON).
-    """
-    command = [
-        sys.executable,
-        "-m",
-        "pelican",
-        str(content),
-        "-o",
-        str(output),
-        "-s",
-        str(PROJECT_ROOT / "pelicanconf.py"),
-        "--fatal",
-        "errors",
-        "--cache-path",
-        str(output.parent / f"{output.name}-cache"),
-        "--log-handler",
-        "plain",
-    ]
-    if overrides:
-        command += ["-e", *overrides]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
-
-
-def read_html(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+from tests.support.site import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, run_pelican
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +50,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def paths(tmp_path: Path):
     """A tmp project for the moderation tests: settings, comments.json, an inbox path."""
-    from moderation_fixtures import make_project
+    from tests.support.moderation import make_project
 
     return make_project(tmp_path / "project")
 

@@ -26,6 +26,7 @@ from . import cache as comment_cache
 from .atomic import atomic_write, remove_orphaned_temp_files
 from .cache import FeedEntry
 from .comment_file import (
+    ID_PATTERN,
     CommentFile,
     CommentFileError,
     comment_path,
@@ -40,18 +41,21 @@ from .lazy import LazyHTML, LazyThread
 from .markup import comment_form, likes_text, thread_html
 from .prefetch import Job, Prefetch
 from .reader import Comment
-from .settings import comment_settings
+from .settings import SettingsError, comment_settings
 from .threads import build_thread
 
 logger = logging.getLogger(__name__)
 
 # The plugin's public surface: the contracts moderation/ and the importer build on.
 __all__ = [
+    "ID_PATTERN",
     "CommentFile",
     "CommentFileError",
     "PostEntry",
+    "SettingsError",
     "atomic_write",
     "comment_path",
+    "comment_settings",
     "format_comment_file",
     "likes_text",
     "parse_comment_file",

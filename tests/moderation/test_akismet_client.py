@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import akismet
 import pytest
-from akismet_standin import BLOG_URL, VALID_KEY, AkismetStandIn
 
 from moderation.akismet_client import AkismetSettings, check_comments, client, submit_correction
+from tests.support.akismet_standin import BLOG_URL, VALID_KEY, AkismetStandIn
 
 ROW = {
     "id": "c1",

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from akismet_standin import AkismetStandIn
-from moderation_fixtures import PROJECT_ROOT, add_pending, make_project, status_of
 
 from moderation import inbox
+from tests.support.akismet_standin import AkismetStandIn
+from tests.support.moderation import PROJECT_ROOT, add_pending, make_project, status_of
 
 INVOKE = Path(sys.executable).parent / "invoke"
 

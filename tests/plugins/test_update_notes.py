@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PROJECT_ROOT, read_html, run_pelican
+
+from tests.support.site import PROJECT_ROOT, read_html, run_pelican
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 # The plugin under test on its own: these builds are about update notes, not comments.

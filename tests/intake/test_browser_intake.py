@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from intake_support import copy_project, invoke_serve
+
+from tests.support.intake import copy_project, invoke_serve
 
 pytestmark = pytest.mark.browser
 

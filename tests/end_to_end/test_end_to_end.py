@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from akismet_standin import AkismetStandIn
-from intake_support import INVOKE, copy_project, invoke_serve
-from moderation_fixtures import files_containing
+
+from tests.support.akismet_standin import AkismetStandIn
+from tests.support.intake import INVOKE, copy_project, invoke_serve
+from tests.support.moderation import files_containing
 
 pytestmark = pytest.mark.browser
 

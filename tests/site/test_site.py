@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PROJECT_ROOT, read_html
+
+from tests.support.site import PROJECT_ROOT, read_html
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 MAIN_CSS = PROJECT_ROOT / "theme/static/css/main.css"

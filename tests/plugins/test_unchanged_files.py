@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_pelican
+from tests.support.site import run_pelican
 
 
 def write_post(content: Path, slug: str, body: str) -> None:

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import read_html, run_pelican
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from threaded_comments.rendering import (
@@ -21,6 +20,8 @@ from threaded_comments.rendering import (
     render_full,
     sanitize_html,
 )
+
+from tests.support.site import read_html, run_pelican
 
 HOSTILE = [
     "<script>alert(1)</script>",

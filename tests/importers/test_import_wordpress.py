@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PROJECT_ROOT, read_html, run_pelican
 
 from moderation.importers.files import MANIFEST_NAME, write_files
 from moderation.importers.wordpress import WXRError, import_wordpress
+from tests.support.site import PROJECT_ROOT, read_html, run_pelican
 
 EXPORT = PROJECT_ROOT / "tests" / "fixtures" / "wordpress" / "export.xml"
 TEXTING = "texting-my-therapist"

@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 import pytest
-from akismet_standin import AkismetStandIn
-from moderation_fixtures import POST, add_pending, make_project, status_of
 
 from moderation import inbox
+from tests.support.akismet_standin import AkismetStandIn
+from tests.support.moderation import POST, add_pending, make_project, status_of
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 SHOWN = re.compile(r"Comment (\S+) \((\d+) of (\d+)\)")

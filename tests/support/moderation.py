@@ -13,7 +13,7 @@ from rich.console import Console
 from moderation import inbox
 from moderation.moderate import ModerationSettings, Options, Paths, run
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POST = "texting-my-therapist"
 POST_URL = "/2016/03/texting-my-therapist/"
 POST_MODIFIED = "2017-10-09T00:00:00+00:00"

@@ -6,8 +6,11 @@ import json
 from dataclasses import replace
 
 import pytest
-from akismet_standin import AkismetStandIn
-from moderation_fixtures import (
+
+from moderation import inbox
+from moderation.moderate import ModerationSettings
+from tests.support.akismet_standin import AkismetStandIn
+from tests.support.moderation import (
     FAST,
     POST,
     PRIVATE,
@@ -16,9 +19,6 @@ from moderation_fixtures import (
     run_pipeline,
     status_of,
 )
-
-from moderation import inbox
-from moderation.moderate import ModerationSettings
 
 
 @pytest.fixture

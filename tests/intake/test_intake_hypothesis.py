@@ -10,7 +10,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from intake_support import OPEN_POST, running_intake, valid_comment
+
+from tests.support.intake import OPEN_POST, running_intake, valid_comment
 
 FIELD_NAMES = ["post", "replyto", "author", "email", "website", "comment", "subject", "token"]
 CONTENT_TYPES = [

@@ -8,10 +8,9 @@ import subprocess
 import sys
 import time
 
-from moderation_fixtures import POST, PRIVATE, add_pending, files_containing
-
 from moderation import inbox, publish
 from moderation.inbox import Status
+from tests.support.moderation import POST, PRIVATE, add_pending, files_containing
 
 
 def approve(connection, *comment_ids: str) -> None:
@@ -187,7 +186,7 @@ def test_a_reply_to_a_comment_that_will_never_show_is_published_under_its_ancest
 def test_removing_a_comment_moves_its_replies_up_and_the_site_still_builds(
     connection, site_copy, tmp_path
 ):
-    from conftest import read_html, run_pelican
+    from tests.support.site import read_html, run_pelican
 
     comments_dir = site_copy / "comments"
     token = "removal-token"

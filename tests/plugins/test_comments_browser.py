@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import run_pelican
-from test_comments import small_site
+
+from tests.support.comment_site import small_site
+from tests.support.site import run_pelican
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from conftest import read_html
+from tests.support.site import read_html
 
 # Attributes through which a page makes the browser fetch something by itself.
 FETCHING = {

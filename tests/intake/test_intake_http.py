@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from bs4 import BeautifulSoup
-from intake_support import (
+
+from moderation.inbox import hash_token
+from tests.support.intake import (
     CLOSED_POST,
     OPEN_POST,
     OPEN_URL,
@@ -19,8 +21,6 @@ from intake_support import (
     valid_comment,
     write_targets,
 )
-
-from moderation.inbox import hash_token
 
 JSON = {"Accept": "application/json"}
 

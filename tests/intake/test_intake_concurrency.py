@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from intake_support import running_intake, valid_comment
+
+from tests.support.intake import running_intake, valid_comment
 
 THREADS = 20
 POSTS_EACH = 25

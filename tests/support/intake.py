@@ -122,7 +122,7 @@ def running_intake(folder: Path, **changes: object) -> Iterator[str]:
         yield url
 
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 INVOKE = Path(sys.executable).parent / "invoke"
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from intake_support import (
+
+from moderation import inbox
+from moderation.forms import Refusal, read_comment
+from moderation.ratelimit import RateLimiter
+from moderation.server import site_app
+from moderation.targets import Targets, TargetsUnavailableError
+from moderation.writer import InboxWriter
+from tests.support.intake import (
     OPEN_POST,
     OPEN_URL,
     TARGETS,
@@ -27,14 +34,7 @@ from intake_support import (
     write_targets,
 )
 
-from moderation import inbox
-from moderation.forms import Refusal, read_comment
-from moderation.ratelimit import RateLimiter
-from moderation.server import site_app
-from moderation.targets import Targets, TargetsUnavailableError
-from moderation.writer import InboxWriter
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # --- forms ---
 
