@@ -6,7 +6,6 @@ sanitiser runs after Markdown anyway, so a renderer bug cannot smuggle markup th
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import nh3
@@ -112,9 +111,3 @@ def render_comment_markdown(text: str) -> str:
 def render_full(text: str) -> str:
     """Always the full Markdown path; the reference the fast path is tested against."""
     return sanitize_html(_markdown.render(_normalise_newlines(text)))
-
-
-def content_key(text: str) -> str:
-    """The render cache's key for a body: its hash. (The whole cache is dropped when this
-    code or a renderer library changes: cache.code_fingerprint.)"""
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

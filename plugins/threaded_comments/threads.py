@@ -1,20 +1,60 @@
-"""Turning a post's comments into a thread: replies under their parents, depth capped."""
+"""A post's comments as templates see them: each a `Comment`, replies under their parents.
+
+A `Comment` is its `CommentFile` (every field of the file reads as `comment.author`,
+`comment.likes`, ...) plus what the build adds: the body as safe HTML and the comment's
+place in the thread. A new field in the comment file therefore needs no change here.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
-from .reader import Comment, CommentFileError
+from .comment_file import CommentFile, CommentFileError
+
+
+def likes_text(likes: int) -> str:
+    """WordPress's wording: nothing at 0, "Liked by 1 person", "Liked by N people"."""
+    if likes <= 0:
+        return ""
+    return "Liked by 1 person" if likes == 1 else f"Liked by {likes} people"
+
+
+@dataclass(slots=True, eq=False)
+class Comment:
+    """One published comment, its rendered body, and (once threaded) its place."""
+
+    file: CommentFile
+    # Where the file is, for error messages.
+    source_path: str
+    # The body as safe HTML (rendering.render_comment_markdown).
+    content: str
+    depth: int = 1
+    # The parent's author, set when the reply is shown at the parent's depth (MAX_DEPTH).
+    in_reply_to: str | None = None
+    replies: list[Comment] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for names the Comment itself lacks: the file's fields. Special
+        # names are never the file's (pickle asks for some before `file` is set).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.file, name)
+
+    @property
+    def likes_text(self) -> str:
+        return likes_text(self.file.likes)
 
 
 def check_replies(comments: list[Comment]) -> None:
     """Raise CommentFileError for a reply whose parent is not a comment of the same post."""
-    ids = {comment.id for comment in comments}
+    ids = {comment.file.id for comment in comments}
     for comment in comments:
-        if comment.replyto is not None and comment.replyto not in ids:
+        replyto = comment.file.replyto
+        if replyto is not None and replyto not in ids:
             raise CommentFileError(
-                comment.source_path,
-                f"replyto {comment.replyto!r} names no comment of post {comment.post!r}",
+                comment.source_path, f"replyto {replyto!r} names no comment of this post"
             )
 
 
@@ -28,9 +68,9 @@ def build_thread(comments: list[Comment], max_depth: int, newest_first: bool) ->
     check_replies(comments)
     children: dict[str | None, list[Comment]] = defaultdict(list)
     for comment in comments:
-        children[comment.replyto].append(comment)
+        children[comment.file.replyto].append(comment)
     for siblings in children.values():
-        siblings.sort(key=lambda comment: (comment.date, comment.id), reverse=newest_first)
+        siblings.sort(key=lambda c: (c.file.date, c.file.id), reverse=newest_first)
 
     placed = 0
 
@@ -40,9 +80,9 @@ def build_thread(comments: list[Comment], max_depth: int, newest_first: bool) ->
         comment.depth = depth
         comment.replies = []
         capped = parent is not None and parent.depth == depth
-        comment.in_reply_to = parent.author if capped else None
+        comment.in_reply_to = parent.file.author if capped else None
         level.append(comment)
-        for child in children.get(comment.id, ()):
+        for child in children.get(comment.file.id, ()):
             if depth < max_depth:
                 place(child, depth + 1, comment.replies, comment)
             else:
@@ -53,8 +93,8 @@ def build_thread(comments: list[Comment], max_depth: int, newest_first: bool) ->
         place(comment, 1, top_level, None)
     if placed != len(comments):
         # Only a loop of replies (a answers b answers a) is unreachable from the top.
-        reachable = {c.id for c in flatten(top_level)}
-        looped = sorted(c.source_path for c in comments if c.id not in reachable)
+        reachable = {c.file.id for c in flatten(top_level)}
+        looped = sorted(c.source_path for c in comments if c.file.id not in reachable)
         raise CommentFileError(looped[0], "its replyto chain loops and never reaches the post")
     return top_level
 

@@ -382,7 +382,6 @@ BAD_FILES = {
         "bad",
         "author: A\ndate: 2016-03-15\nreplyto: good\n\nHi",
     ),
-    "duplicate-id": ("second-post", "good", "author: A\ndate: 2016-03-15\n\nHi"),
     "missing-author": ("first-post", "bad", "date: 2016-03-15\n\nHi"),
     "missing-date": ("first-post", "bad", "author: A\n\nHi"),
     "missing-body": ("first-post", "bad", "author: A\ndate: 2016-03-15\n\n   \n"),
@@ -411,8 +410,124 @@ def test_a_bad_comment_file_stops_the_build_naming_it(tmp_path, case):
     named = f"comments/{post}" if case == "no-such-post" else f"comments/{post}/{name}.md"
     assert named in log, log
     assert "CommentFileError" in log
-    if case == "duplicate-id":
-        assert "comments/first-post/good.md" in log
+
+
+def test_one_id_in_two_files_of_a_post_stops_the_build_naming_both(tmp_path):
+    content = tmp_path / "content"
+    error_site(content)
+    (content / "comments/first-post/good.markdown").write_text(
+        "author: A\ndate: 2016-03-15\n\nHi", encoding="utf-8"
+    )
+    _output, log, code = build(content)
+    assert code != 0, log
+    assert "CommentFileError" in log
+    assert "comments/first-post/good.markdown" in log
+    assert "comments/first-post/good.md" in log.replace("good.markdown", "")
+
+
+# --- pelican-comment-system's layout, stray files, empty folders ----------------------------
+
+
+def test_pelican_comment_system_example_layout_threads_on_both_posts(tmp_path):
+    """Its documented example: 0.md and 1.md (replyto: 0.md) in two posts' folders; ids
+    are unique within a post, not across the site."""
+    content = tmp_path / "content"
+    for slug, date in (("first-post", "2016-03-14 20:00"), ("second-post", "2016-04-14 20:00")):
+        write_post(content, slug, date)
+        folder = content / "comments" / slug
+        folder.mkdir(parents=True)
+        (folder / "0.md").write_text(
+            f"email: someone@example.org\nauthor: Ada on {slug}\ndate: 2014-03-21 12:00\n\n"
+            "The first comment.\n",
+            encoding="utf-8",
+        )
+        (folder / "1.md").write_text(
+            f"author: Bo on {slug}\ndate: 2014-03-21 13:00\nreplyto: 0.md\n\nA reply.\n",
+            encoding="utf-8",
+        )
+    output, log, code = build(content)
+    assert code == 0, log
+    for path, slug in (
+        (POST_URL, "first-post"),
+        ("2016/04/second-post/index.html", "second-post"),
+    ):
+        page = read_html(output / path)
+        assert thread_ids(page.select_one("ol.comment-list")) == ["0", ["1"]]
+        assert comment(page, "0").select_one(".comment-author").get_text() == f"Ada on {slug}"
+        reply = comment(page, "1")
+        assert reply.select_one(".comment-author").get_text() == f"Bo on {slug}"
+        assert reply.find_parent("li").find_parent("li").article["id"] == "comment-0"
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["first-post"]["comments"] == ["0", "1"]
+    assert posts["second-post"]["comments"] == ["0", "1"]
+
+
+def test_a_file_that_is_not_markdown_is_named_in_a_warning_and_skipped(tmp_path):
+    content = tmp_path / "content"
+    error_site(content)
+    (content / "comments/first-post/notes.txt").write_text("to do: reply\n", encoding="utf-8")
+    output, log, code = build(content)
+    assert code == 0, log
+    assert "comments/first-post/notes.txt (not a .md or .markdown comment file)" in log
+    page = read_html(output / POST_URL)
+    assert [a["id"] for a in page.select("article.comment")] == ["comment-good"]
+
+
+def test_an_empty_comment_folder_is_ignored_even_for_no_post(tmp_path):
+    content = tmp_path / "content"
+    error_site(content)
+    (content / "comments/second-post").mkdir()
+    (content / "comments/no-such-post").mkdir()
+    output, log, code = build(content)
+    assert code == 0, log
+    assert "no-such-post" not in log
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["second-post"]["comments"] == []
+    assert "no-such-post" not in posts
+
+
+# --- comments on pages ----------------------------------------------------------------------
+
+
+def test_pages_take_comments_only_with_comments_open(tmp_path):
+    content = tmp_path / "content"
+    error_site(content)
+    pages = content / "pages"
+    pages.mkdir()
+    (pages / "about.md").write_text(
+        "Title: About\nSlug: about\nComments: open\n\nWho writes here.\n", encoding="utf-8"
+    )
+    (pages / "colophon.md").write_text(
+        "Title: Colophon\nSlug: colophon\n\nHow it is made.\n", encoding="utf-8"
+    )
+    write_comment(content, "about", "p1", "Hello, *author*.", author="Juniper")
+    write_comment(content, "about", "p2", "Hello back.", author="Maren", replyto="p1")
+    output, log, code = build(content)
+    assert code == 0, log
+    about = read_html(output / "about/index.html")
+    section = about.select_one("section#comments")
+    assert section.select_one("#comments-title").get_text(strip=True) == "2 Comments"
+    assert thread_ids(section.select_one("ol.comment-list")) == ["p1", ["p2"]]
+    assert comment(about, "p1").select_one(".comment-content em").get_text() == "author"
+    form = section.select_one("form#commentform")
+    assert form.select_one("input[name=post]")["value"] == "about"
+    feed_link = section.select_one("a[rel=alternate][type='application/atom+xml']")
+    assert feed_link["href"] == "/feeds/comments/about.atom.xml"
+    feed = ET.parse(output / "feeds/comments/about.atom.xml").getroot()
+    assert len(feed.findall(f"{ATOM}entry")) == 2
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["about"]["url"] == "/about/"
+    assert posts["about"]["open"] is True
+    assert posts["about"]["comments"] == ["p1", "p2"]
+    # Off by default: no section, no form, no comments.json entry.
+    colophon = read_html(output / "colophon/index.html")
+    assert colophon.select_one("section#comments") is None
+    assert "colophon" not in posts
+    # Comments for a page that does not take them belong to nothing: the build stops.
+    write_comment(content, "colophon", "x1", "Hi")
+    _output, log, code = build(content)
+    assert code != 0
+    assert "comments/colophon" in log
 
 
 # --- caching ------------------------------------------------------------------------------
@@ -445,7 +560,7 @@ def test_unchanged_rebuild_gives_the_same_pages_and_edits_show_up(tmp_path):
     )
 
 
-def test_many_comments_are_read_in_a_second_process_with_the_same_result(tmp_path):
+def test_a_post_with_hundreds_of_comments_builds_them_all(tmp_path):
     content = tmp_path / "content"
     write_post(content, "busy-post", "2016-03-14 20:00")
     for number in range(400):
@@ -464,7 +579,7 @@ def test_many_comments_are_read_in_a_second_process_with_the_same_result(tmp_pat
     page = read_html(output / "2016/03/busy-post/index.html")
     assert len(page.select("article.comment")) == 400
     assert comment(page, "n007").select_one("em").get_text() == "a little"
-    # A bad file among many is still named, from the second process.
+    # A bad file among many is still named.
     write_comment(content, "busy-post", "zzz", "Hi", replyto="nobody")
     output, log, code = build(content)
     assert code != 0

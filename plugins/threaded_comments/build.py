@@ -1,0 +1,274 @@
+"""What the plugin does in a Pelican build, one function per signal (see register()).
+
+1. `exclude_comment_folder` (initialized): Pelican must not read comment files as posts.
+2. `attach_to_articles` (article_generator_finalized): find the comment folders, then give
+   every article its comments: read, rendered, threaded and placed in the thread template,
+   or taken from the cache when nothing they came from changed.
+3. `attach_to_pages` (page_generator_finalized): the same for pages with `Comments: open`;
+   then a comment folder left over, for no post or page, stops the build.
+4. `write_outputs` (page_writer_finalized, once output/ is ready): comments.json, the Atom
+   feeds, and the cache.
+
+Errors raised in these handlers reach Pelican's main(), which exits non-zero.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Template
+
+from .cache import CommentCache, code_fingerprint
+from .comment_file import CommentFileError
+from .comments_json import PostEntry, write_comments_json
+from .feeds import FeedEntry, atom_feed, feed_entry
+from .folders import CommentFolder, find_comment_folders, read_comment_folder
+from .rendering import render_comment_markdown
+from .settings import comment_settings
+from .threads import Comment, build_thread, flatten
+
+# The key of this build's CommentsBuild in the generators' shared context.
+STATE_KEY = "threaded_comments_build"
+THREAD_TEMPLATE = "partials/comment_thread"
+# A feed's <updated> when nothing in it has a date.
+NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class PostComments:
+    """All a post's comments come to in one build; what the cache keeps per post."""
+
+    # Top-level comments, each with its replies.
+    comments: list[Comment]
+    # Comment id -> likes, in file-name order: the post's part of comments.json.
+    likes: dict[str, int]
+    # The thread as the theme's partials/comment_thread.html makes it ("" without comments).
+    html: str
+    # The Atom entries, newest first.
+    entries: list[FeedEntry]
+
+
+@dataclass
+class CommentsBuild:
+    """The plugin's state during one build."""
+
+    options: dict[str, Any]
+    timezone: ZoneInfo
+    root: Path
+    folders: dict[str, CommentFolder]
+    thread_template: Template
+    cache: CommentCache
+    # Absolute site address for the feeds.
+    site: str
+    sitename: str
+    # Articles and pages whose comments are published: in comments.json and the feeds.
+    published: list[Any] = field(default_factory=list)
+    posts: dict[str, PostComments] = field(default_factory=dict)
+
+
+def exclude_comment_folder(pelican: Any) -> None:
+    """Keep Pelican from reading comment files as articles or pages."""
+    folder = comment_settings(pelican.settings)["PATH"]
+    for key in ("ARTICLE_EXCLUDES", "PAGE_EXCLUDES"):
+        # A new list: the default one may be shared with Pelican's DEFAULT_CONFIG.
+        pelican.settings[key] = [*pelican.settings.get(key, []), folder]
+
+
+def _start(generator: Any) -> CommentsBuild:
+    settings = generator.settings
+    options = comment_settings(settings)
+    timezone = ZoneInfo(settings.get("TIMEZONE") or "UTC")
+    template = generator.get_template(THREAD_TEMPLATE)
+    template_text = Path(template.filename).read_text(encoding="utf-8")
+    fingerprint = code_fingerprint(options, template_text, timezone.key)
+    build = CommentsBuild(
+        options=options,
+        timezone=timezone,
+        root=Path(generator.path) / options["PATH"],
+        folders=find_comment_folders(Path(generator.path) / options["PATH"]),
+        thread_template=template,
+        cache=CommentCache(settings, fingerprint),
+        site=(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/"),
+        sitename=settings.get("SITENAME", ""),
+    )
+    context = generator.context
+    # For the theme's partials: the settings (FORM_ACTION, ...), the site-wide feed, and
+    # where a reader without JavaScript collects her private removal link after posting
+    # (the intake serves it once, beside the form's action).
+    context["COMMENT_SETTINGS"] = options
+    context["COMMENTS_FEED_ALL"] = options["FEED_ALL"]
+    context["COMMENT_RECEIPT_URL"] = options["FORM_ACTION"].rstrip("/") + "/receipt"
+    return build
+
+
+def _is_open(content: Any, options: dict[str, Any], now: datetime) -> bool:
+    if str(content.metadata.get("comments", "")).strip().lower() == "closed":
+        return False
+    days = options["CLOSE_AFTER_DAYS"]
+    if days is None or getattr(content, "date", None) is None:
+        return True
+    date = content.date if content.date.tzinfo else content.date.replace(tzinfo=UTC)
+    return now - date <= timedelta(days=days)
+
+
+def _make_post_comments(
+    build: CommentsBuild, content: Any, is_open: bool, post_url: str
+) -> PostComments:
+    """Read, render and thread a post's comment files, then make its thread and entries."""
+    folder = build.folders.get(content.slug)
+    files = read_comment_folder(folder, build.timezone) if folder else []
+    comments = [
+        Comment(file, str(path), render_comment_markdown(file.body)) for path, file in files
+    ]
+    options = build.options
+    top_level = build_thread(comments, options["MAX_DEPTH"], options["ORDER"] == "newest")
+    html = ""
+    if top_level:
+        html = build.thread_template.render(
+            comments=top_level,
+            post=content.slug,
+            comments_open=is_open,
+            COMMENT_SETTINGS=options,
+            timezone=build.timezone,
+        )
+    newest_first = sorted(flatten(top_level), key=lambda c: c.file.date, reverse=True)
+    return PostComments(
+        comments=top_level,
+        likes={comment.file.id: comment.file.likes for comment in comments},
+        html=html,
+        entries=[feed_entry(comment, content.title, post_url) for comment in newest_first],
+    )
+
+
+def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
+    """Give an article or page its comments, from the cache if nothing they came from changed."""
+    slug = content.slug
+    folder = build.folders.get(slug)
+    post_url = f"{build.site}/{content.url}"
+    stamp = (folder.stamps if folder else (), is_open, content.title, post_url, build.sitename)
+    post = build.cache.get_post(slug, stamp)
+    if post is None:
+        post = _make_post_comments(build, content, is_open, post_url)
+        build.cache.store_post(slug, stamp, post)
+    build.posts[slug] = post
+    content.comments = post.comments
+    content.comment_count = len(post.likes)
+    content.comments_open = is_open
+    # Pelican's templates print it as it is (no autoescape), as they do content.content:
+    # the thread template escapes everything but the sanitised bodies.
+    content.comments_html = post.html
+    content.comments_feed_url = build.options["FEED_POST"].format(slug=slug)
+
+
+def attach_to_articles(generator: Any) -> None:
+    """Give every article (drafts, hidden ones and translations too) its comments."""
+    build = generator.context[STATE_KEY] = _start(generator)
+    now = datetime.now(UTC)
+    for article in chain(
+        generator.articles,
+        generator.translations,
+        generator.hidden_articles,
+        generator.hidden_translations,
+        generator.drafts,
+        generator.drafts_translations,
+    ):
+        _attach(build, article, _is_open(article, build.options, now))
+    build.published.extend(generator.articles)
+
+
+def _takes_comments(page: Any) -> bool:
+    return str(page.metadata.get("comments", "")).strip().lower() == "open"
+
+
+def attach_to_pages(generator: Any) -> None:
+    """Give pages with `Comments: open` their comments; then check that every comment
+    folder belongs to an article or such a page."""
+    build: CommentsBuild = generator.context[STATE_KEY]
+    now = datetime.now(UTC)
+    pages = chain(
+        generator.pages,
+        generator.translations,
+        generator.hidden_pages,
+        generator.hidden_translations,
+        generator.draft_pages,
+        generator.draft_translations,
+    )
+    for page in pages:
+        if _takes_comments(page):
+            _attach(build, page, _is_open(page, build.options, now))
+    build.published.extend(page for page in generator.pages if _takes_comments(page))
+    for slug in sorted(build.folders.keys() - build.posts.keys()):
+        raise CommentFileError(
+            build.root / slug,
+            f"is a comment folder for no post or page (no slug {slug!r}; a page takes "
+            "comments with 'Comments: open')",
+        )
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    # Rewriting an unchanged file costs more than checking it, and keeps its date for rsync.
+    data = text.encode()
+    try:
+        if path.read_bytes() == data:
+            return
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def write_outputs(generator: Any, writer: Any = None) -> None:
+    """Write comments.json and the comment feeds into the output folder, then the cache."""
+    build: CommentsBuild | None = generator.context.pop(STATE_KEY, None)
+    if build is None:
+        return
+    output = Path(generator.output_path)
+    options = build.options
+    index: list[PostEntry] = []
+    latest: list[FeedEntry] = []
+    for content in build.published:
+        post = build.posts[content.slug]
+        # A page may have no date; its feed then dates from its newest comment, if any.
+        date = getattr(content, "date", None) or NO_DATE
+        updated = post.entries[0].date if post.entries else date
+        _write_if_changed(
+            output / content.comments_feed_url,
+            atom_feed(
+                f"Comments on {content.title} - {build.sitename}",
+                f"{build.site}/{content.url}",
+                f"{build.site}/{content.comments_feed_url}",
+                updated,
+                post.entries,
+            ),
+        )
+        modified = getattr(content, "modified", None) or getattr(content, "date", None)
+        index.append(
+            PostEntry(
+                slug=content.slug,
+                url=f"/{content.url}",
+                title=content.title,
+                open=content.comments_open,
+                modified=modified.isoformat() if modified else "",
+                comments=tuple(post.likes),
+                likes=post.likes,
+            )
+        )
+        latest.extend(post.entries)
+    write_comments_json(output / options["JSON_PATH"], index)
+    shown = heapq.nlargest(options["FEED_ALL_LIMIT"], latest, key=lambda entry: entry.date)
+    _write_if_changed(
+        output / options["FEED_ALL"],
+        atom_feed(
+            f"Latest comments - {build.sitename}",
+            f"{build.site}/",
+            f"{build.site}/{options['FEED_ALL']}",
+            shown[0].date if shown else NO_DATE,
+            shown,
+        ),
+    )
+    build.cache.save()

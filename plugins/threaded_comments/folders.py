@@ -1,0 +1,84 @@
+"""Finding a site's comment folders, content/comments/<post-slug>/, and reading one.
+
+Each folder's comment files are stamped (name, modification time, size) without being
+read: the stamps are the cache's key, so an unchanged post's files are never opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from .comment_file import CommentFile, CommentFileError, comment_id_from_name, read_comment_file
+
+logger = logging.getLogger(__name__)
+
+# A comment file as the cache knows it: (file name, mtime_ns, size).
+Stamp = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class CommentFolder:
+    """One post's comment folder and the stamps of its comment files, sorted by name."""
+
+    slug: str
+    path: Path
+    stamps: tuple[Stamp, ...]
+
+
+def _stamp_comment_files(folder: os.DirEntry[str]) -> tuple[Stamp, ...]:
+    stamps = []
+    # Comment id -> file name, to catch `a.md` beside `a.markdown`.
+    names: dict[str, str] = {}
+    with os.scandir(folder.path) as entries:
+        for entry in entries:
+            # Hidden files are an editor's or a write in progress (atomic_write's temp files).
+            if entry.name.startswith("."):
+                continue
+            comment_id = comment_id_from_name(entry.name)
+            if comment_id is None or not entry.is_file():
+                logger.warning(
+                    "threaded_comments: skipping %s (not a .md or .markdown comment file)",
+                    entry.path,
+                )
+                continue
+            if comment_id in names:
+                first, second = sorted((names[comment_id], entry.name))
+                raise CommentFileError(
+                    Path(folder.path) / second,
+                    f"has the same comment id as {Path(folder.path) / first}",
+                )
+            names[comment_id] = entry.name
+            status = entry.stat()
+            stamps.append((entry.name, status.st_mtime_ns, status.st_size))
+    return tuple(sorted(stamps))
+
+
+def find_comment_folders(root: Path) -> dict[str, CommentFolder]:
+    """Post slug -> its comment folder, for every folder under `root` holding comment files.
+
+    A folder without any is left out, as git leaves out an empty folder.
+    """
+    folders: dict[str, CommentFolder] = {}
+    if not root.is_dir():
+        return folders
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if not entry.is_dir():
+                logger.warning("threaded_comments: skipping %s (not in a post folder)", entry.path)
+                continue
+            stamps = _stamp_comment_files(entry)
+            if stamps:
+                folders[entry.name] = CommentFolder(entry.name, Path(entry.path), stamps)
+    return folders
+
+
+def read_comment_folder(folder: CommentFolder, timezone: tzinfo) -> list[tuple[Path, CommentFile]]:
+    """Every comment file of the folder, parsed, in file-name order, with its path."""
+    paths = [folder.path / name for name, _, _ in folder.stamps]
+    return [(path, read_comment_file(path, timezone)) for path in paths]
