@@ -11,41 +11,36 @@ from pathlib import Path
 
 from invoke import task
 from pelican import main as pelican_main
-from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
+
+from moderation.settings import ProjectSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 SETTINGS_FILE_BASE = PROJECT_ROOT / "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = PROJECT_ROOT / "publishconf.py"
 
 
-def load_settings(settings_file: Path = SETTINGS_FILE_BASE) -> dict:
-    """Pelican's defaults overlaid with a settings file, as Pelican itself reads them."""
-    settings = DEFAULT_CONFIG.copy()
-    settings.update(get_settings_from_file(str(settings_file)))
-    return settings
-
-
-def output_path(settings_file: Path = SETTINGS_FILE_BASE) -> Path:
-    return PROJECT_ROOT / load_settings(settings_file).get("OUTPUT_PATH", "output")
-
-
-def pelican_run(arguments: str) -> None:
-    """Run Pelican in this process, from the project folder; a failed build exits non-zero."""
+def pelican_run(settings: ProjectSettings) -> None:
+    """Build the site of `settings` in this process; a failed build exits non-zero."""
+    arguments = [
+        *("-s", str(settings.settings_file)),
+        *("-o", str(settings.output_dir)),
+        str(settings.content_dir),
+    ]
     # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
-    pelican_main(shlex.split(f"--fatal errors {arguments}"))
+    pelican_main(["--fatal", "errors", *arguments])
 
 
 @task
 def clean(c):
     """Remove the generated site and Pelican's cache."""
-    shutil.rmtree(output_path(), ignore_errors=True)
+    shutil.rmtree(load_settings(SETTINGS_FILE_BASE).output_dir, ignore_errors=True)
     shutil.rmtree(PROJECT_ROOT / "cache", ignore_errors=True)
 
 
 @task
 def build(c):
     """Build output/ with pelicanconf.py."""
-    pelican_run(f"-s {SETTINGS_FILE_BASE} -o {output_path()} {PROJECT_ROOT / 'content'}")
+    pelican_run(load_settings(SETTINGS_FILE_BASE))
 
 
 @task(pre=[clean])
@@ -57,10 +52,7 @@ def rebuild(c):
 @task
 def publish(c):
     """Build output/ for the live site with publishconf.py."""
-    pelican_run(
-        f"-s {SETTINGS_FILE_PUBLISH} -o {output_path(SETTINGS_FILE_PUBLISH)} "
-        f"{PROJECT_ROOT / 'content'}"
-    )
+    pelican_run(load_settings(SETTINGS_FILE_PUBLISH))
 
 
 @task
@@ -79,7 +71,9 @@ def livereload(c, port=8000):
     server = Server()
     for watched in ("content/**/*", "theme/**/*", "plugins/**/*.py", "pelicanconf.py"):
         server.watch(str(PROJECT_ROOT / watched), rebuild_and_keep_serving)
-    server.serve(host="127.0.0.1", port=int(port), root=str(output_path()))
+    server.serve(
+        host="127.0.0.1", port=int(port), root=str(load_settings(SETTINGS_FILE_BASE).output_dir)
+    )
 
 
 @task
@@ -94,10 +88,11 @@ def test(c, options=""):
 @task
 def serve(c, port=8000):
     """Build, then serve the site and the comment intake on http://127.0.0.1:PORT."""
-    from moderation.server import serve as run_server
+    from moderation.intake.server import serve as run_server
 
-    build(c)
-    run_server(SETTINGS_FILE_BASE, int(port))
+    settings = load_settings(SETTINGS_FILE_BASE)
+    pelican_run(settings)
+    run_server(settings, int(port))
 
 
 @task
@@ -106,10 +101,10 @@ def intake(c, port=8001, production=False):
 
     --production reads publishconf.py instead of pelicanconf.py.
     """
-    from moderation.server import serve as run_server
+    from moderation.intake.server import serve as run_server
 
     settings_file = SETTINGS_FILE_PUBLISH if production else SETTINGS_FILE_BASE
-    run_server(settings_file, int(port), intake_only=True)
+    run_server(load_settings(settings_file), int(port), intake_only=True)
 
 
 # --- Moderation: rules, Akismet, review, publish, rebuild ---
@@ -128,10 +123,10 @@ def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
     from invoke import Exit
 
-    from moderation.moderate import EXIT_KEY_REFUSED, Options, run_project
+    from moderation.pipeline.run import EXIT_KEY_REFUSED, Options, run_project
 
     options = Options(no_input=no_input, dry_run=dry_run, review_spam=review_spam, log=log)
-    code = run_project(PROJECT_ROOT, load_settings(), options)
+    code = run_project(load_settings(SETTINGS_FILE_BASE), options)
     if not (no_build or dry_run or log or code == EXIT_KEY_REFUSED):
         build(c)
     if code:
@@ -154,15 +149,10 @@ def import_wordpress(c, file, force=False, content=None):
 
     from moderation.importers.wordpress import import_wordpress as run_import
 
-    settings = load_settings()
-    content_dir = Path(content) if content else PROJECT_ROOT / settings["PATH"]
+    settings = load_settings(SETTINGS_FILE_BASE)
     try:
         summary = run_import(
-            Path(file),
-            content_dir,
-            force=force,
-            article_url=settings["ARTICLE_URL"],
-            page_url=settings["PAGE_URL"],
+            Path(file), settings, force=force, content_dir=Path(content) if content else None
         )
     except ValueError as error:  # a bad export (WXRError) or a damaged import manifest
         raise Exit(f"import-wordpress: {error}\nNothing was written.", code=1) from None

@@ -1,6 +1,6 @@
 """Load test of the comment intake on loopback: 50 concurrent clients, 10,000 comment posts.
 
-Starts the real server (`python -m moderation.server --intake-only`, uvicorn) on a free port
+Starts the real server (`python -m moderation.intake.server --intake-only`, uvicorn) on a free port
 in a tmp project folder, posts comments as JSON over keep-alive connections, prints
 accepted posts per second and p50/p99 latency, then checks that every accepted comment is
 in the inbox exactly once.
@@ -159,7 +159,7 @@ def main() -> None:
         port = free_port()
         server = subprocess.Popen(
             [
-                *(sys.executable, "-m", "moderation.server", "--intake-only"),
+                *(sys.executable, "-m", "moderation.intake.server", "--intake-only"),
                 *("--settings", str(settings), "--port", str(port)),
             ],
             cwd=ROOT,

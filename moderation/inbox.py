@@ -1,7 +1,7 @@
 """The private inbox: one SQLite file with every comment a reader sent, the context spam
 checking needs (IP, user agent, referrer), likes, removal requests and the decision log.
 
-Nothing in here is ever published as it is: `moderation.publish` copies the public fields
+Nothing in here is ever published as it is: `moderation.pipeline.publish` copies the public fields
 of approved comments into `content/comments/`. The file lives outside git (see .gitignore).
 """
 
@@ -95,6 +95,33 @@ MIGRATIONS: tuple[str, ...] = (
     # `likes: base + count` is idempotent and a publish killed midway never counts twice.
     """
     ALTER TABLE folded_likes ADD COLUMN base INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 3 (pelican-comment-system's files): a comment id is unique within its post only
+    # (two posts may each have a `0.md`), so likes and their folding are keyed by
+    # (post, comment id). SQLite cannot change a primary key: the tables are rebuilt.
+    """
+    CREATE TABLE likes_by_post (
+        post_slug TEXT NOT NULL,
+        comment_id TEXT NOT NULL,
+        reader_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (post_slug, comment_id, reader_hash)
+    );
+    INSERT INTO likes_by_post (post_slug, comment_id, reader_hash, created_at)
+        SELECT post_slug, comment_id, reader_hash, created_at FROM likes;
+    DROP TABLE likes;
+    ALTER TABLE likes_by_post RENAME TO likes;
+    CREATE TABLE folded_likes_by_post (
+        post_slug TEXT NOT NULL,
+        comment_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        base INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (post_slug, comment_id)
+    );
+    INSERT INTO folded_likes_by_post (post_slug, comment_id, count, base)
+        SELECT post_slug, comment_id, count, base FROM folded_likes;
+    DROP TABLE folded_likes;
+    ALTER TABLE folded_likes_by_post RENAME TO folded_likes;
     """,
 )
 
@@ -216,6 +243,7 @@ def log_decision(
 
 
 # --- Intake: likes and removal requests (used by moderation.intake) ---
+# A like names its comment by (post slug, comment id): ids are unique within a post only.
 
 
 class RemovalRequest(StrEnum):
@@ -271,13 +299,13 @@ def like_salt(connection: sqlite3.Connection, period: str) -> str:
 
 
 def add_like(
-    connection: sqlite3.Connection, comment_id: str, post_slug: str, reader_hash: str
+    connection: sqlite3.Connection, post_slug: str, comment_id: str, reader_hash: str
 ) -> bool:
-    """Record one reader's like of a comment; False if she had already liked it."""
+    """Record one reader's like of a post's comment; False if she had already liked it."""
     cursor = connection.execute(
-        """INSERT OR IGNORE INTO likes (comment_id, post_slug, reader_hash, created_at)
+        """INSERT OR IGNORE INTO likes (post_slug, comment_id, reader_hash, created_at)
            VALUES (?, ?, ?, ?)""",
-        (comment_id, post_slug, reader_hash, utc_now()),
+        (post_slug, comment_id, reader_hash, utc_now()),
     )
     return cursor.rowcount == 1
 
@@ -286,7 +314,8 @@ def unfolded_likes(connection: sqlite3.Connection, post_slug: str) -> dict[str, 
     """Inbox likes per comment of a post that its published file does not include yet."""
     rows = connection.execute(
         """SELECT l.comment_id, COUNT(*) - COALESCE(MAX(f.count), 0) AS fresh
-           FROM likes AS l LEFT JOIN folded_likes AS f ON f.comment_id = l.comment_id
+           FROM likes AS l LEFT JOIN folded_likes AS f
+               ON f.post_slug = l.post_slug AND f.comment_id = l.comment_id
            WHERE l.post_slug = ? GROUP BY l.comment_id""",
         (post_slug,),
     ).fetchall()
@@ -420,37 +449,42 @@ def purge_private_details(connection: sqlite3.Connection, decided_before: str) -
     return cursor.rowcount
 
 
-def like_counts(connection: sqlite3.Connection) -> dict[str, tuple[str, int]]:
-    """Inbox likes per comment id: (post slug, number of readers who liked it)."""
+def like_counts(connection: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Inbox likes per (post slug, comment id): how many readers liked it."""
     rows = connection.execute(
-        "SELECT comment_id, MAX(post_slug) AS post_slug, COUNT(*) AS n FROM likes"
-        " GROUP BY comment_id"
+        "SELECT post_slug, comment_id, COUNT(*) AS n FROM likes GROUP BY post_slug, comment_id"
     ).fetchall()
-    return {row["comment_id"]: (row["post_slug"], row["n"]) for row in rows}
+    return {(row["post_slug"], row["comment_id"]): row["n"] for row in rows}
 
 
-def folded_like_state(connection: sqlite3.Connection, comment_id: str) -> sqlite3.Row | None:
+def folded_like_state(
+    connection: sqlite3.Connection, post_slug: str, comment_id: str
+) -> sqlite3.Row | None:
     """The comment's folded_likes row (count already in its file, and the file's own base)."""
     return connection.execute(
-        "SELECT * FROM folded_likes WHERE comment_id = ?", (comment_id,)
+        "SELECT * FROM folded_likes WHERE post_slug = ? AND comment_id = ?",
+        (post_slug, comment_id),
     ).fetchone()
 
 
 def record_like_base(
-    connection: sqlite3.Connection, comment_id: str, post_slug: str, base: int
+    connection: sqlite3.Connection, post_slug: str, comment_id: str, base: int
 ) -> None:
     """Remember the file's own likes before inbox likes are first folded into it."""
     connection.execute(
-        "INSERT OR IGNORE INTO folded_likes (comment_id, post_slug, count, base)"
+        "INSERT OR IGNORE INTO folded_likes (post_slug, comment_id, count, base)"
         " VALUES (?, ?, 0, ?)",
-        (comment_id, post_slug, base),
+        (post_slug, comment_id, base),
     )
 
 
-def set_folded_count(connection: sqlite3.Connection, comment_id: str, count: int) -> None:
+def set_folded_count(
+    connection: sqlite3.Connection, post_slug: str, comment_id: str, count: int
+) -> None:
     """Record that the comment's file now includes `count` inbox likes."""
     connection.execute(
-        "UPDATE folded_likes SET count = ? WHERE comment_id = ?", (count, comment_id)
+        "UPDATE folded_likes SET count = ? WHERE post_slug = ? AND comment_id = ?",
+        (count, post_slug, comment_id),
     )
 
 

@@ -1,5 +1,6 @@
 """Importers that bring another blog's posts, pages and comments into content/.
 
-`wordpress` runs the import; `wxr` reads the export file, `markup` turns WordPress's HTML
-into Markdown, `files` moves the result into content/ without overwriting the author's edits.
+`wordpress` runs the import; `wxr` reads the export file, `html_to_markdown` turns
+WordPress's HTML into Markdown, `files` moves the result into content/ without overwriting
+the author's edits.
 """

@@ -3,17 +3,17 @@
 A manifest in the content folder (`.wordpress-import.json`: relative path -> SHA-256 of what
 the importer last wrote; no private data) tells an untouched imported file, which a rerun
 may refresh, from one the author has since edited or deleted, which is kept as it is unless
-`force` is given. Everything is staged in a temporary folder first and moved in at the end.
+`force` is given. Each file is written whole or not at all (`threaded_comments.atomic_write`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from threaded_comments import atomic_write
 
 MANIFEST_NAME = ".wordpress-import.json"
 
@@ -82,20 +82,11 @@ def write_files(content_dir: Path, files: dict[str, str], *, force: bool = False
             report.created.append(relative)
             to_write[path] = text
 
-    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=content_dir))
-    try:
-        for path, text in to_write.items():
-            staged = staging / path
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_text(text, encoding="utf-8", newline="\n")
-        for path, text in to_write.items():
-            target = content_dir / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (staging / path).replace(target)
-            manifest[str(path)] = digest(text)
-        manifest_text = json.dumps(dict(sorted(manifest.items())), indent=1) + "\n"
-        (staging / MANIFEST_NAME).write_text(manifest_text, encoding="utf-8")
-        (staging / MANIFEST_NAME).replace(content_dir / MANIFEST_NAME)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    # The files first, then the manifest that vouches for them: an import killed in
+    # between leaves files the next run sees as the author's, and keeps (not loses).
+    atomic_write({content_dir / path: text for path, text in to_write.items()})
+    for path, text in to_write.items():
+        manifest[str(path)] = digest(text)
+    manifest_text = json.dumps(dict(sorted(manifest.items())), indent=1) + "\n"
+    atomic_write({content_dir / MANIFEST_NAME: manifest_text})
     return report

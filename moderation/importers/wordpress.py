@@ -1,9 +1,11 @@
 """`invoke import-wordpress FILE`: a WordPress export (WXR) made into content/.
 
 Posts become content/<slug>.md, pages content/pages/<slug>.md, and every approved comment
-content/comments/<post-slug>/wp-<comment id>.md in DESIGN.md's comment format, threaded as
-it was. Comment HTML goes through the same allow-list as new comments before it becomes
-Markdown. Emails and IP addresses are read only to decide things and are never written.
+on either content/comments/<slug>/wp-<comment id>.md, written by the comment file's owner
+(`threaded_comments.format_comment_file`), threaded as it was. A page with comments gets
+`Comments: open` (pages take none unless they say so), or `closed` if WordPress closed it.
+Comment HTML goes through the same allow-list as new comments before it becomes Markdown.
+Emails and IP addresses are read only to decide things and are never written.
 Links to the old blog's posts point to the new site, and an opening "Note added <date>: …"
 paragraph that links a later post becomes the post's update-note metadata.
 """
@@ -13,25 +15,25 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify
-from threaded_comments.reader import WEBSITE_PATTERN
-from threaded_comments.rendering import sanitize_html  # the allow-list new comments get
+from threaded_comments import CommentFile, format_comment_file, website_problem
 
-from moderation.importers import markup, wxr
+# The allow-list new comments get. Not yet in the plugin's public surface (see DESIGN.md).
+from threaded_comments.rendering import sanitize_html
+
+from moderation.importers import html_to_markdown, wxr
 from moderation.importers.files import WriteReport, write_files
 from moderation.importers.wxr import WXRError
+from moderation.settings import ProjectSettings
 
 __all__ = ["Summary", "WXRError", "import_wordpress", "plan_import"]
 
-ARTICLE_URL = "{date:%Y}/{date:%m}/{slug}/"
-PAGE_URL = "{slug}/"
-COMMENTS_DIR = "comments"
 PAGES_DIR = "pages"
 # WordPress has no standard field for comment likes; plugins that count them use these keys.
 LIKE_META_KEYS = ("likes", "like_count", "_comment_like_count")
@@ -85,6 +87,8 @@ class Summary:
     pages: int = 0
     comments: int = 0
     posts_with_comments: int = 0
+    page_comments: int = 0
+    pages_with_comments: int = 0
     mentions: int = 0
     update_notes: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
@@ -98,6 +102,7 @@ class Summary:
             f"  posts: {self.posts} ({self.drafts} as drafts)",
             f"  pages: {self.pages}",
             f"  comments: {self.comments} on {self.posts_with_comments} posts",
+            f"  comments on pages: {self.page_comments} on {self.pages_with_comments} pages",
             f"  pingbacks and trackbacks kept as Mentions metadata: {self.mentions}",
             f"  update notes recognised: {self.update_notes}",
         ]
@@ -132,27 +137,26 @@ class _Entry:
 
 def import_wordpress(
     source: Path,
-    content_dir: Path,
+    settings: ProjectSettings,
     *,
     force: bool = False,
-    article_url: str = ARTICLE_URL,
-    page_url: str = PAGE_URL,
+    content_dir: Path | None = None,
 ) -> Summary:
-    """Import the WXR file `source` into `content_dir`; raise WXRError (writing nothing)
-    if the file is not a complete WordPress export."""
+    """Import the WXR file `source` into the site's content folder (or `content_dir`);
+    raise WXRError (writing nothing) if the file is not a complete WordPress export."""
     export = wxr.parse(source)
-    files, summary = plan_import(export, article_url=article_url, page_url=page_url)
+    files, summary = plan_import(export, settings)
     summary.source = str(source)
-    summary.files = write_files(content_dir, files, force=force)
+    summary.files = write_files(content_dir or settings.content_dir, files, force=force)
     return summary
 
 
-def plan_import(
-    export: wxr.Export, *, article_url: str = ARTICLE_URL, page_url: str = PAGE_URL
-) -> tuple[dict[str, str], Summary]:
-    """The files an import writes (relative path -> text) and its summary, touching nothing."""
+def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str, str], Summary]:
+    """The files an import writes (path relative to the content folder -> text) and its
+    summary, touching nothing. URLs and the comments folder follow `settings`."""
     summary = Summary()
-    entries = _entries(export, summary, article_url, page_url)
+    comments_folder = settings.comments_dir.relative_to(settings.content_dir).as_posix()
+    entries = _entries(export, summary, settings.article_url, settings.page_url)
     links = _LinkIndex(export, [e for e in entries if e.status is None])
     author_ids = {a.user_id for a in export.authors if a.user_id}
     author_emails = {a.email.lower() for a in export.authors if a.email}
@@ -161,9 +165,19 @@ def plan_import(
     files: dict[str, str] = {}
     for entry in entries:
         comments, mentions = _comments(entry, links, author_ids, author_emails, summary)
-        files[entry.path] = _post_text(entry, links, display_names, mentions, summary)
-        files.update(comments)
-        summary.posts_with_comments += bool(comments)
+        files[entry.path] = _post_text(
+            entry, links, display_names, mentions, bool(comments), summary
+        )
+        files.update(
+            (f"{comments_folder}/{entry.slug}/{comment.id}.md", format_comment_file(comment))
+            for comment in comments
+        )
+        if entry.kind == "page":
+            summary.page_comments += len(comments)
+            summary.pages_with_comments += bool(comments)
+        else:
+            summary.comments += len(comments)
+            summary.posts_with_comments += bool(comments)
     return files, summary
 
 
@@ -293,13 +307,14 @@ def _post_text(
     links: _LinkIndex,
     display_names: dict[str, str],
     mentions: list[str],
+    has_comments: bool,
     summary: Summary,
 ) -> str:
     item = entry.item
-    body = markup.parse(item.content, shortcodes=True)
+    body = html_to_markdown.parse(item.content, shortcodes=True)
     note = _update_note(body, entry, links) if entry.kind == "article" else {}
     summary.update_notes += bool(note)
-    markup.rewrite_links(body, links.pelican_link)
+    html_to_markdown.rewrite_links(body, links.pelican_link)
 
     metadata = {
         "Title": _one_line(item.title) or f"Untitled {item.post_id}",
@@ -314,13 +329,16 @@ def _post_text(
         if item.comment_status == "closed":
             metadata["Comments"] = "closed"
         # Pelican reads a summary as Markdown, so it is converted like the body.
-        metadata["Summary"] = markup.to_markdown(markup.parse(item.excerpt))
+        metadata["Summary"] = html_to_markdown.to_markdown(html_to_markdown.parse(item.excerpt))
         metadata.update(note)
         metadata["Mentions"] = ", ".join(mentions)
+    elif has_comments:
+        # The plugin shows a page's comments only when its metadata opens them.
+        metadata["Comments"] = "closed" if item.comment_status == "closed" else "open"
     if entry.status:
         metadata["Status"] = entry.status
     header = "".join(f"{key}: {_one_line(value)}\n" for key, value in metadata.items() if value)
-    return f"{header}\n{markup.to_markdown(body)}"
+    return f"{header}\n{html_to_markdown.to_markdown(body)}"
 
 
 def _one_line(text: str) -> str:
@@ -333,7 +351,7 @@ def _update_note(body: BeautifulSoup, entry: _Entry, links: _LinkIndex) -> dict[
     opening = next((c for c in body.children if isinstance(c, Tag) or str(c).strip()), None)
     if not isinstance(opening, Tag) or opening.name != "p":
         return {}
-    match = _NOTE_OPENING.match(markup.plain_text(opening))
+    match = _NOTE_OPENING.match(html_to_markdown.plain_text(opening))
     anchors = opening.find_all("a", href=True)
     targets = {found[0] for a in anchors if (found := links.find(a["href"])) is not None}
     if match is None or len(targets) != 1 or entry.item.date is None:
@@ -344,7 +362,7 @@ def _update_note(body: BeautifulSoup, entry: _Entry, links: _LinkIndex) -> dict[
     added = _note_date(match["when"], entry.item.date.date(), target.item.date.date())
     if added is None:
         return {}
-    link_texts = [markup.plain_text(a) for a in anchors]
+    link_texts = [html_to_markdown.plain_text(a) for a in anchors]
     sentences = _SENTENCE_END.split(match["rest"].strip())
     kept = [s for s in sentences if not any(t and t in s for t in link_texts)]
     opening.extract()
@@ -375,9 +393,10 @@ def _comments(
     author_ids: set[int],
     author_emails: set[str],
     summary: Summary,
-) -> tuple[dict[str, str], list[str]]:
-    """The comment files of one post, and the addresses of its approved pingbacks."""
-    kept: dict[int, tuple[wxr.Comment, str]] = {}
+) -> tuple[list[CommentFile], list[str]]:
+    """The approved comments of one post or page, and the addresses of its approved
+    pingbacks (kept as a post's Mentions)."""
+    kept: dict[int, tuple[wxr.WordPressComment, str]] = {}
     mentions: list[str] = []
     for comment in entry.item.comments:
         if comment.approved in SKIPPED_COMMENT_STATUSES:
@@ -392,38 +411,38 @@ def _comments(
                 summary.skipped["pingbacks and trackbacks with nowhere to show them"] += 1
         elif comment.comment_type not in COMMENT_TYPES:
             summary.skipped[f"comments of type {comment.comment_type!r}"] += 1
-        elif entry.kind != "article":
-            summary.skipped["comments on pages (the new site takes comments on posts)"] += 1
         else:
-            soup = markup.parse(comment.content, sanitize=sanitize_html)
-            markup.rewrite_links(soup, links.site_url)
-            body = markup.to_markdown(soup)
+            soup = html_to_markdown.parse(comment.content, sanitize=sanitize_html)
+            html_to_markdown.rewrite_links(soup, links.site_url)
+            body = html_to_markdown.to_markdown(soup)
             if body:
                 kept[comment.comment_id] = (comment, body)
             else:
                 summary.skipped["comments with nothing left after sanitising"] += 1
 
     parents = {c.comment_id: c.parent_id for c in entry.item.comments}
-    files: dict[str, str] = {}
+    comments: list[CommentFile] = []
     for comment_id, (comment, body) in kept.items():
         parent = _kept_ancestor(comment.parent_id, kept, parents)
         if parent != comment.parent_id:
             summary.notes["replies moved up: the comment they answered was left out"] += 1
         is_author = comment.user_id in author_ids or comment.author_email.lower() in author_emails
-        metadata = {
-            "author": _one_line(comment.author) or "Anonymous",
-            "date": _comment_date(comment),
-            "replyto": f"wp-{parent}" if parent else "",
-            "website": comment.author_url if _website(comment.author_url) else "",
-            "likes": _likes(comment),
-            "author_role": "author" if is_author else "",
-        }
-        if comment.author_url and not metadata["website"]:
+        website = comment.author_url if _website(comment.author_url) else None
+        if comment.author_url and website is None:
             summary.notes["commenter websites dropped (not http or https)"] += 1
-        header = "".join(f"{key}: {value}\n" for key, value in metadata.items() if value)
-        files[f"{COMMENTS_DIR}/{entry.slug}/wp-{comment_id}.md"] = f"{header}\n{body}"
-        summary.comments += 1
-    return files, mentions
+        comments.append(
+            CommentFile(
+                id=f"wp-{comment_id}",
+                author=_one_line(comment.author) or "Anonymous",
+                date=_comment_date(comment),
+                body=body,
+                replyto=f"wp-{parent}" if parent else None,
+                website=website,
+                likes=_likes(comment),
+                author_role="author" if is_author else None,
+            )
+        )
+    return comments, mentions
 
 
 def _kept_ancestor(parent: int, kept: dict[int, object], parents: dict[int, int]) -> int:
@@ -435,19 +454,19 @@ def _kept_ancestor(parent: int, kept: dict[int, object], parents: dict[int, int]
 
 
 def _website(url: str) -> bool:
-    return bool(WEBSITE_PATTERN.fullmatch(url)) and bool(urlsplit(url).hostname)
+    return bool(url) and website_problem(url) is None
 
 
-def _comment_date(comment: wxr.Comment) -> str:
+def _comment_date(comment: wxr.WordPressComment) -> datetime:
     if comment.date_gmt is not None:
-        return comment.date_gmt.isoformat() + "+00:00"
+        return comment.date_gmt.replace(tzinfo=UTC)
     # Without WordPress's UTC copy the local time is all there is; the site's zone reads it.
-    return comment.date_local.isoformat() if comment.date_local else "1970-01-01T00:00:00+00:00"
+    return comment.date_local or datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _likes(comment: wxr.Comment) -> str:
+def _likes(comment: wxr.WordPressComment) -> int:
     for key in LIKE_META_KEYS:
         value = comment.meta.get(key, "").strip()
         if value.isdigit() and int(value) > 0:
-            return str(int(value))
-    return ""
+            return int(value)
+    return 0

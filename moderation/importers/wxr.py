@@ -41,7 +41,7 @@ class Author:
 
 
 @dataclass(frozen=True)
-class Comment:
+class WordPressComment:
     """One wp:comment, as the export has it (private fields included, IP left out)."""
 
     comment_id: int
@@ -77,7 +77,7 @@ class Item:
     tags: tuple[str, ...]
     comment_status: str
     has_password: bool
-    comments: tuple[Comment, ...]
+    comments: tuple[WordPressComment, ...]
 
 
 @dataclass(frozen=True)
@@ -209,10 +209,10 @@ def _item(reader: _Reader, element: Element, where: str) -> Item:
     )
 
 
-def _comment(reader: _Reader, element: Element, where: str) -> Comment:
+def _comment(reader: _Reader, element: Element, where: str) -> WordPressComment:
     comment_id = reader.integer(element, "wp:comment_id", f"{where}, a comment")
     where = f"{where}, comment {comment_id}"
-    return Comment(
+    return WordPressComment(
         comment_id=comment_id,
         author=reader.text(element, "wp:comment_author"),
         author_email=reader.text(element, "wp:comment_author_email").strip(),

@@ -8,8 +8,13 @@ import subprocess
 import sys
 import time
 
-from moderation import inbox, publish
+from datetime import UTC
+
+from threaded_comments import read_comment_file
+
+from moderation import inbox
 from moderation.inbox import Status
+from moderation.pipeline import publish
 from tests.support.moderation import POST, PRIVATE, add_pending, files_containing
 
 
@@ -22,7 +27,7 @@ def approve(connection, *comment_ids: str) -> None:
 def like(connection, comment_id: str, *readers: str) -> None:
     with inbox.transaction(connection):
         for reader in readers:
-            inbox.add_like(connection, comment_id, POST, reader)
+            inbox.add_like(connection, POST, comment_id, reader)
 
 
 def snapshot(paths) -> dict[str, str]:
@@ -42,7 +47,7 @@ def test_the_file_has_public_fields_only(paths, connection):
     sneaky = add_pending(connection, "Third.", website="javascript:alert(1)")
     approve(connection, parent, reply, sneaky)
 
-    report = publish.publish(connection, paths.comments_dir)
+    report = publish.publish(connection, paths.comments_dir, paths.timezone)
 
     assert sorted(report.published) == sorted([parent, reply, sneaky])
     folder = paths.comments_dir / POST
@@ -58,10 +63,10 @@ def test_the_file_has_public_fields_only(paths, connection):
 def test_publishing_twice_publishes_nothing_twice(paths, connection):
     comment = add_pending(connection, "Thank you for this.")
     approve(connection, comment)
-    first = publish.publish(connection, paths.comments_dir)
+    first = publish.publish(connection, paths.comments_dir, paths.timezone)
     files = snapshot(paths)
 
-    second = publish.publish(connection, paths.comments_dir)
+    second = publish.publish(connection, paths.comments_dir, paths.timezone)
 
     assert first.published == [comment] and second.published == []
     assert snapshot(paths) == files
@@ -75,11 +80,11 @@ def test_a_reply_waits_for_its_undecided_parent(paths, connection):
         inbox.decide(connection, parent, Status.HELD, "rule", ["test"])
     approve(connection, reply)
 
-    report = publish.publish(connection, paths.comments_dir)
+    report = publish.publish(connection, paths.comments_dir, paths.timezone)
     assert report.published == [] and report.waiting == [reply]
 
     approve(connection, parent)
-    report = publish.publish(connection, paths.comments_dir)
+    report = publish.publish(connection, paths.comments_dir, paths.timezone)
     assert report.published == [parent, reply]
 
 
@@ -87,15 +92,15 @@ def test_likes_are_folded_once_and_added_to_an_imported_count(paths, connection)
     ours = add_pending(connection, "Thank you for this.")
     approve(connection, ours)
     like(connection, ours, "r1")
-    publish.publish(connection, paths.comments_dir)
+    publish.publish(connection, paths.comments_dir, paths.timezone)
     imported = paths.comments_dir / POST / "wp-17.md"
     imported.write_text("author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 5\n\nOld words.\n")
     like(connection, "wp-17", "r1", "r2")
     like(connection, ours, "r2")
 
     for _ in range(2):
-        publish.publish(connection, paths.comments_dir)
-        assert publish.file_likes((paths.comments_dir / POST / f"{ours}.md").read_text()) == 2
+        publish.publish(connection, paths.comments_dir, paths.timezone)
+        assert read_comment_file(paths.comments_dir / POST / f"{ours}.md", UTC).likes == 2
         assert imported.read_text() == (
             "author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 7\n\nOld words.\n"
         )
@@ -109,7 +114,7 @@ def run_moderate(paths, **env: str) -> subprocess.Popen:
     environment.update(env)
     root = paths.inbox.parent.parent
     return subprocess.Popen(
-        [sys.executable, "-m", "moderation.moderate", "--root", str(root), "--no-input"],
+        [sys.executable, "-m", "moderation.pipeline.run", "--root", str(root), "--no-input"],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -162,7 +167,7 @@ def test_kill_9_mid_like_fold_then_rerun_counts_once(paths, connection):
 
     rerun = run_moderate(paths)
     assert rerun.wait(timeout=60) == 0, rerun.communicate()[0]
-    assert publish.file_likes(imported.read_text()) == 7
+    assert read_comment_file(imported, UTC).likes == 7
 
 
 def test_a_reply_to_a_comment_that_will_never_show_is_published_under_its_ancestor(
@@ -176,15 +181,15 @@ def test_a_reply_to_a_comment_that_will_never_show_is_published_under_its_ancest
     with inbox.transaction(connection):
         inbox.decide(connection, spam, Status.SPAM, "akismet", ["test"])
 
-    publish.publish(connection, paths.comments_dir)
+    publish.publish(connection, paths.comments_dir, paths.timezone)
 
     folder = paths.comments_dir / POST
-    assert publish.header_value((folder / f"{reply}.md").read_text(), "replyto") == top
-    assert publish.header_value((folder / f"{orphan}.md").read_text(), "replyto") is None
+    assert read_comment_file(folder / f"{reply}.md", UTC).replyto == top
+    assert read_comment_file(folder / f"{orphan}.md", UTC).replyto is None
 
 
 def test_removing_a_comment_moves_its_replies_up_and_the_site_still_builds(
-    connection, site_copy, tmp_path
+    paths, connection, site_copy, tmp_path
 ):
     from tests.support.site import read_html, run_pelican
 
@@ -195,11 +200,11 @@ def test_removing_a_comment_moves_its_replies_up_and_the_site_still_builds(
     )
     reply = add_pending(connection, "A reply that should stay.", parent_id=parent, author="Ash")
     approve(connection, parent, reply)
-    publish.publish(connection, comments_dir)
+    publish.publish(connection, comments_dir, paths.timezone)
     with inbox.transaction(connection):
         inbox.request_removal(connection, parent, token)
 
-    report = publish.publish(connection, comments_dir)
+    report = publish.publish(connection, comments_dir, paths.timezone)
 
     assert report.removed == [parent]
     assert not (comments_dir / POST / f"{parent}.md").exists()

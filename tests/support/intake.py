@@ -17,8 +17,8 @@ from pathlib import Path
 import uvicorn
 from starlette.applications import Starlette
 
-from moderation.intake import create_app
-from moderation.intake_settings import IntakeSettings
+from moderation.intake.app import create_app
+from moderation.settings import ProjectSettings, load_settings
 
 OPEN_POST = "texting-my-therapist"
 OPEN_URL = "/2016/03/texting-my-therapist/"
@@ -69,14 +69,17 @@ def write_targets(output: Path, targets: dict = TARGETS) -> Path:
     return path
 
 
-def intake_settings_for(folder: Path, **changes: object) -> IntakeSettings:
-    """Settings for an intake whose inbox and comments.json live in `folder`."""
-    options: dict = {
-        "inbox_path": folder / "var" / "inbox.sqlite3",
-        "comments_json": write_targets(folder / "output"),
-    }
-    options.update(changes)
-    return IntakeSettings(**options)
+def intake_settings_for(folder: Path, **changes: object) -> ProjectSettings:
+    """The settings of a project in `folder` whose site is built (a small comments.json):
+    a pelicanconf.py with `changes` as its COMMENT_INTAKE keys (lower-case names), read by
+    the settings loader as `invoke serve` reads the real one."""
+    write_targets(folder / "output")
+    options = {name.upper(): value for name, value in changes.items()}
+    if "INBOX_PATH" in options:
+        options["INBOX_PATH"] = str(options["INBOX_PATH"])
+    settings_file = folder / "pelicanconf.py"
+    settings_file.write_text(f"COMMENT_INTAKE = {options!r}\n", encoding="utf-8")
+    return load_settings(settings_file, environ={})
 
 
 def free_port() -> int:

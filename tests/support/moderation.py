@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -11,19 +12,21 @@ from pathlib import Path
 from rich.console import Console
 
 from moderation import inbox
-from moderation.moderate import ModerationSettings, Options, Paths, run
+from moderation.pipeline.run import Options, run
+from moderation.settings import ModerationOptions, ProjectSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POST = "texting-my-therapist"
 POST_URL = "/2016/03/texting-my-therapist/"
 POST_MODIFIED = "2017-10-09T00:00:00+00:00"
 # Tests retry quickly: the behaviour is the same, the waits are not.
-FAST = ModerationSettings(akismet_retries=2, akismet_backoff=0.01, akismet_timeout=2.0)
+FAST = ModerationOptions(akismet_retries=2, akismet_backoff=0.01, akismet_timeout=2.0)
 PRIVATE = ("reader@example.org", "198.51.100.7", "Mozilla/5.0 (TestBrowser 1.0)")
 
 
-def make_project(root: Path) -> Paths:
-    """A project folder with the real pelicanconf.py and a built site's comments.json."""
+def make_project(root: Path) -> ProjectSettings:
+    """A project folder with the real pelicanconf.py and a built site's comments.json;
+    returns its settings as the loader reads them (COMMENT_INTAKE_INBOX left out)."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROJECT_ROOT / "pelicanconf.py", root / "pelicanconf.py")
     posts = {
@@ -38,12 +41,7 @@ def make_project(root: Path) -> Paths:
     }
     (root / "output").mkdir(exist_ok=True)
     (root / "output" / "comments.json").write_text(json.dumps({"posts": posts}))
-    return Paths(
-        inbox=root / "var" / "inbox.sqlite3",
-        comments_dir=root / "content" / "comments",
-        comments_json=root / "output" / "comments.json",
-        blocklist=root / "var" / "blocklist.txt",
-    )
+    return load_settings(root / "pelicanconf.py", environ={})
 
 
 def add_pending(connection: sqlite3.Connection, body: str, **fields: object) -> str:
@@ -68,12 +66,14 @@ def status_of(connection: sqlite3.Connection, comment_id: str) -> str:
 
 
 def run_pipeline(
-    paths: Paths, settings: ModerationSettings = FAST, **options: bool
+    paths: ProjectSettings, settings: ModerationOptions = FAST, **options: bool
 ) -> tuple[int, str]:
-    """One non-interactive run of the pipeline; returns its exit status and what it printed."""
+    """One non-interactive run of the pipeline with `settings` as its MODERATION options;
+    returns its exit status and what it printed."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=200, color_system=None)
-    code = run(paths, settings, Options(**options), console, interactive=False)
+    project = dataclasses.replace(paths, moderation=settings)
+    code = run(project, Options(**options), console, interactive=False)
     return code, buffer.getvalue()
 
 

@@ -1,5 +1,5 @@
 """The intake's parts, each on its own: field checks, rate limits, targets, the group writer,
-the one-port site app, and the `python -m moderation.server` entry point."""
+the one-port site app, and the `python -m moderation.intake.server` entry point."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from moderation import inbox
-from moderation.forms import Refusal, read_comment
-from moderation.ratelimit import RateLimiter
-from moderation.server import site_app
-from moderation.targets import Targets, TargetsUnavailableError
-from moderation.writer import InboxWriter
+from moderation.intake.forms import Refusal, check_comment_form
+from moderation.intake.ratelimit import RateLimiter
+from moderation.intake.server import site_app
+from moderation.intake.targets import Targets, TargetsUnavailableError
+from moderation.intake.writer import InboxWriter
 from tests.support.intake import (
     OPEN_POST,
     OPEN_URL,
@@ -46,8 +46,8 @@ def run_in_fresh_loop(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def test_read_comment_trims_and_normalises():
-    fields = read_comment(
+def test_check_comment_form_trims_and_normalises():
+    fields = check_comment_form(
         valid_comment(author="  Wren ", comment="\r\nFirst line\r\nsecond line\r\n", replyto="c1")
     )
     assert fields.author == "Wren"
@@ -57,9 +57,9 @@ def test_read_comment_trims_and_normalises():
     assert fields.honeypot is False
 
 
-def test_read_comment_names_the_field_at_fault():
+def test_check_comment_form_names_the_field_at_fault():
     with pytest.raises(Refusal) as refused:
-        read_comment(valid_comment(website="data:text/html,hi"))
+        check_comment_form(valid_comment(website="data:text/html,hi"))
     assert (refused.value.status, refused.value.field) == (422, "website")
 
 
@@ -159,7 +159,7 @@ def built_site(tmp_path: Path) -> Path:
 
 
 def test_site_app_serves_pages_404_and_the_intake_on_one_port(built_site):
-    app = site_app(intake_settings_for(built_site), built_site / "output")
+    app = site_app(intake_settings_for(built_site))
     with running(app) as url:
         home = httpx.get(url + "/")
         missing = httpx.get(url + "/no/such/page/")
@@ -181,14 +181,14 @@ def test_site_app_serves_pages_404_and_the_intake_on_one_port(built_site):
 # --- the entry point tests and production use ---
 
 
-def test_python_m_moderation_server_serves_another_project_folder(tmp_path):
+def test_python_m_moderation_intake_server_serves_another_project_folder(tmp_path):
     (tmp_path / "pelicanconf.py").write_text('SITEURL = "https://blog.example.org"\n')
     write_targets(tmp_path / "output", TARGETS)
     inbox_path = tmp_path / "elsewhere" / "inbox.sqlite3"
     port = free_port()
     server = subprocess.Popen(
         [
-            *(sys.executable, "-m", "moderation.server", "--intake-only"),
+            *(sys.executable, "-m", "moderation.intake.server", "--intake-only"),
             *("--settings", str(tmp_path / "pelicanconf.py"), "--port", str(port)),
         ],
         cwd=PROJECT_ROOT,

@@ -14,7 +14,8 @@ import warnings
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4.element import Comment as HTMLComment
 from markdownify import MarkdownConverter
 
 # Elements WordPress's autop never wraps in a paragraph.
@@ -69,7 +70,7 @@ def parse(
     if shortcodes:
         fragment = strip_shortcodes(fragment)
     soup = _soup(fragment.replace("\r\n", "\n").replace("\r", "\n"))
-    for remark in soup.find_all(string=lambda s: isinstance(s, Comment)):
+    for remark in soup.find_all(string=lambda s: isinstance(s, HTMLComment)):
         remark.extract()  # block-editor markers and <!--more-->
     _autop(soup)
     return soup if sanitize is None else _soup(sanitize(str(soup)))

@@ -3,10 +3,10 @@
 `invoke serve` and `invoke intake` call `serve()`. The same is reachable without invoke,
 which is how tests point a server at another project folder:
 
-    python -m moderation.server --settings /some/copy/pelicanconf.py --port 8123 [--intake-only]
+    python -m moderation.intake.server --settings COPY/pelicanconf.py --port 8123 [--intake-only]
 
 The inbox is COMMENT_INTAKE["INBOX_PATH"] relative to that settings file's folder, unless
-the environment variable COMMENT_INTAKE_INBOX names another file.
+the environment variable COMMENT_INTAKE_INBOX names another file (moderation.settings).
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from html import escape
 from pathlib import Path
 
@@ -25,19 +23,35 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
-from threaded_comments.markup import likes_text
+from threaded_comments import likes_text
 
-from moderation.intake import Intake, create_app
-from moderation.intake_settings import IntakeSettings, intake_settings, output_dir
-from moderation.targets import TargetsUnavailableError
+from moderation.intake.app import Intake, app_around, create_app
+from moderation.intake.targets import TargetsUnavailableError
+from moderation.settings import ProjectSettings, load_settings
 
 log = logging.getLogger(__name__)
 
-# The like count element as the comments partial writes it (DESIGN: the form contract).
-LIKES_ELEMENT = re.compile(
-    r'(<p class="comment-likes" data-comment-id="(?P<id>[^"]+)"[^>]*>)(?P<text>.*?)(</p>)',
-    re.DOTALL,
+# The opening tag of a comment's like count, found by what the page's script finds it by
+# (class comment-likes and the comment's data-comment-id), whatever the attributes' order.
+LIKES_OPENING = re.compile(
+    r'<(?P<tag>[a-z][a-z0-9]*)(?=[^>]*\bclass="comment-likes")[^>]*'
+    r'\bdata-comment-id="(?P<id>[^"]+)"[^>]*>'
 )
+
+
+def with_live_likes(html: str, counts: dict[str, int]) -> str:
+    """The page with each like count element's text made `likes_text` of its live count."""
+    pieces, position = [], 0
+    for opening in LIKES_OPENING.finditer(html):
+        count = counts.get(opening["id"])
+        if count is None or opening.start() < position:
+            continue
+        closing = html.find(f"</{opening['tag']}>", opening.end())
+        if closing < 0:
+            break
+        pieces += [html[position : opening.end()], escape(likes_text(count))]
+        position = closing
+    return "".join(pieces) + html[position:]
 
 
 class SiteFiles(StaticFiles):
@@ -63,44 +77,27 @@ class SiteFiles(StaticFiles):
             return response
         counts = await self.intake.like_counts(post)
         html = Path(response.path).read_text(encoding="utf-8")
-
-        def live(match: re.Match[str]) -> str:
-            count = counts.get(match["id"])
-            if count is None:
-                return match[0]
-            return f"{match[1]}{escape(likes_text(count))}{match[4]}"
-
-        return HTMLResponse(LIKES_ELEMENT.sub(live, html), headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(with_live_likes(html, counts), headers={"Cache-Control": "no-cache"})
 
 
-def site_app(settings: IntakeSettings, site_dir: Path) -> Starlette:
+def site_app(settings: ProjectSettings) -> Starlette:
     """The built site and the intake on one app: what `invoke serve` runs."""
     intake = Intake(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        intake.close()
-
-    app = Starlette(
-        routes=[*intake.routes(), Mount("/", app=SiteFiles(intake, site_dir))], lifespan=lifespan
-    )
-    app.state.intake = intake
-    return app
+    site = Mount("/", app=SiteFiles(intake, settings.output_dir))
+    return app_around(intake, [*intake.routes(), site], [])
 
 
-def serve(settings_file: Path, port: int = 8000, intake_only: bool = False) -> None:
+def serve(settings: ProjectSettings, port: int = 8000, intake_only: bool = False) -> None:
     """Run uvicorn on 127.0.0.1:`port` until interrupted."""
-    settings = intake_settings(settings_file)
-    app = create_app(settings) if intake_only else site_app(settings, output_dir(settings_file))
-    log.info("intake: inbox at %s", settings.inbox_path)
+    app = create_app(settings) if intake_only else site_app(settings)
+    log.info("intake: inbox at %s", settings.inbox)
     uvicorn.run(
         app,
         host="127.0.0.1",
         port=port,
         # Behind a reverse proxy the reader's address arrives in X-Forwarded-For.
         proxy_headers=intake_only,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        forwarded_allow_ips=settings.intake.forwarded_allow_ips,
         # No access log: it would keep every reader's address, which the inbox avoids.
         access_log=False,
         log_level="info",
@@ -115,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--intake-only", action="store_true")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    serve(arguments.settings.resolve(), arguments.port, arguments.intake_only)
+    serve(load_settings(arguments.settings), arguments.port, arguments.intake_only)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-Comment = Mapping[str, Any]
+from moderation.settings import ModerationOptions
+
+# An inbox row (sqlite3.Row) or any mapping with its columns.
+CommentRow = Mapping[str, Any]
 
 # Bare URLs, Markdown/HTML links and www. addresses each count as one link.
 LINK = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
@@ -66,11 +69,16 @@ class Blocklist:
 
 @dataclass(frozen=True)
 class RuleSettings:
-    """What the local rules need from the MODERATION settings."""
+    """What the local rules need from the MODERATION settings (defaults: theirs)."""
 
-    max_links: int = 2
-    hold_first_comment: bool = False
+    max_links: int = ModerationOptions.max_links
+    hold_first_comment: bool = ModerationOptions.hold_first_comment
     blocklist: Blocklist = field(default_factory=Blocklist)
+
+    @classmethod
+    def from_options(cls, options: ModerationOptions, blocklist: Blocklist) -> RuleSettings:
+        """The rules' part of the MODERATION settings, with the loaded blocklist."""
+        return cls(options.max_links, options.hold_first_comment, blocklist)
 
 
 @dataclass
@@ -82,12 +90,12 @@ class RuleOutcome:
     needs_care: bool = False
 
 
-def honeypot(comment: Comment, settings: RuleSettings) -> list[str]:
+def honeypot(comment: CommentRow, settings: RuleSettings) -> list[str]:
     """People never see the `subject` field; only a bot fills it in."""
     return ["the hidden honeypot field was filled in"] if comment["honeypot"] else []
 
 
-def blocklisted(comment: Comment, settings: RuleSettings) -> list[str]:
+def blocklisted(comment: CommentRow, settings: RuleSettings) -> list[str]:
     """A blocklisted word in the text, name or website; a blocklisted email or address."""
     blocklist = settings.blocklist
     reasons = []
@@ -118,7 +126,7 @@ def blocklisted(comment: Comment, settings: RuleSettings) -> list[str]:
     return reasons
 
 
-def too_many_links(comment: Comment, settings: RuleSettings) -> list[str]:
+def too_many_links(comment: CommentRow, settings: RuleSettings) -> list[str]:
     """Link-heavy comments are the commonest spam that slips past filters."""
     count = len(LINK.findall(comment["body"] or ""))
     if count > settings.max_links:
@@ -126,7 +134,7 @@ def too_many_links(comment: Comment, settings: RuleSettings) -> list[str]:
     return []
 
 
-def personal_details(comment: Comment, settings: RuleSettings) -> list[str]:
+def personal_details(comment: CommentRow, settings: RuleSettings) -> list[str]:
     """Someone's phone number or email address must not be published without a look."""
     body = comment["body"] or ""
     own = (comment["email"] or "").lower()
@@ -138,20 +146,20 @@ def personal_details(comment: Comment, settings: RuleSettings) -> list[str]:
     return reasons
 
 
-def crisis_language(comment: Comment, settings: RuleSettings) -> list[str]:
+def crisis_language(comment: CommentRow, settings: RuleSettings) -> list[str]:
     """Words about self-harm or suicide: a person should read it first, never a rule."""
     found = CRISIS.search(comment["body"] or "")
     return [f"needs care: crisis language ({found.group(0)!r})"] if found else []
 
 
-SPAM_RULES: tuple[Callable[[Comment, RuleSettings], list[str]], ...] = (honeypot, blocklisted)
-HOLD_RULES: tuple[Callable[[Comment, RuleSettings], list[str]], ...] = (
+SPAM_RULES: tuple[Callable[[CommentRow, RuleSettings], list[str]], ...] = (honeypot, blocklisted)
+HOLD_RULES: tuple[Callable[[CommentRow, RuleSettings], list[str]], ...] = (
     too_many_links,
     personal_details,
 )
 
 
-def evaluate(comment: Comment, settings: RuleSettings, *, known_author: bool) -> RuleOutcome:
+def evaluate(comment: CommentRow, settings: RuleSettings, *, known_author: bool) -> RuleOutcome:
     """Run every local rule on one comment.
 
     `known_author` says whether the commenter's email already has an approved comment;

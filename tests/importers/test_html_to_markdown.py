@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pelican.settings import DEFAULT_CONFIG
 from threaded_comments.rendering import render_full, sanitize_html
 
-from moderation.importers import markup
+from moderation.importers import html_to_markdown
 
 # Characters and pieces that mean something to Markdown, HTML or WordPress.
 PIECES = st.sampled_from(
@@ -41,7 +41,7 @@ def post_html(markdown_text: str) -> str:
 
 
 def comment_markdown(stored: str) -> str:
-    return markup.to_markdown(markup.parse(stored, sanitize=sanitize_html))
+    return html_to_markdown.to_markdown(html_to_markdown.parse(stored, sanitize=sanitize_html))
 
 
 @settings(max_examples=400, deadline=None)
@@ -55,13 +55,13 @@ def test_a_readers_words_come_back_as_the_same_words_in_a_comment(text: str):
 @settings(max_examples=400, deadline=None)
 @given(PLAIN_TEXT)
 def test_a_posts_words_come_back_as_the_same_words_in_a_post(text: str):
-    converted = markup.to_markdown(markup.parse(html.escape(text), shortcodes=True))
+    converted = html_to_markdown.to_markdown(html_to_markdown.parse(html.escape(text), shortcodes=True))
     rendered = post_html(converted)
     assert words(BeautifulSoup(rendered, "html.parser").get_text()) == words(text)
 
 
 def test_autop_makes_paragraphs_and_line_breaks_like_wordpress():
-    soup = markup.parse("One\ntwo\n\nThree <em>four</em>\n<blockquote>Five\n\nSix</blockquote>")
+    soup = html_to_markdown.parse("One\ntwo\n\nThree <em>four</em>\n<blockquote>Five\n\nSix</blockquote>")
     assert [str(p) for p in soup.find_all("p")] == [
         "<p>One<br/>two</p>",
         "<p>Three <em>four</em></p>",
@@ -73,7 +73,7 @@ def test_autop_makes_paragraphs_and_line_breaks_like_wordpress():
 
 def test_block_editor_markup_is_left_as_it_is_but_for_its_comments():
     stored = "<!-- wp:paragraph -->\n<p>Already a paragraph.</p>\n<!-- /wp:paragraph -->"
-    assert markup.to_markdown(markup.parse(stored)) == "Already a paragraph.\n"
+    assert html_to_markdown.to_markdown(html_to_markdown.parse(stored)) == "Already a paragraph.\n"
 
 
 def test_shortcodes_become_what_they_showed():
@@ -83,7 +83,7 @@ def test_shortcodes_become_what_they_showed():
         "[embed]https://video.example/watch?v=1[/embed]\n\n[youtube https://video.example/2]"
         "\n\nA [bracketed] aside stays."
     )
-    converted = markup.to_markdown(markup.parse(stored, shortcodes=True))
+    converted = html_to_markdown.to_markdown(html_to_markdown.parse(stored, shortcodes=True))
     assert "[Image: A kettle](https://old.example/a.jpg) The kettle" in converted
     assert "<https://video.example/watch?v=1>" in converted
     assert "<https://video.example/2>" in converted
@@ -97,7 +97,7 @@ def test_links_keep_only_safe_addresses():
         '<a href="mailto:me@example.org">three</a> <a href="data:text/html,x">four</a> '
         '<a href="/2016/03/post/">five</a> <img src="data:image/png;base64,AAAA" alt="six">'
     )
-    converted = markup.to_markdown(markup.parse(stored))
+    converted = html_to_markdown.to_markdown(html_to_markdown.parse(stored))
     assert converted == (
         "one [two](https://ok.example/) [three](mailto:me@example.org) four "
         "[five](/2016/03/post/) Image: six\n"
@@ -106,7 +106,7 @@ def test_links_keep_only_safe_addresses():
 
 def test_a_linked_image_links_to_the_full_size_one():
     stored = '<a href="https://old.example/big.jpg"><img src="https://old.example/small.jpg"></a>'
-    assert markup.to_markdown(markup.parse(stored)) == "[Image](https://old.example/big.jpg)\n"
+    assert html_to_markdown.to_markdown(html_to_markdown.parse(stored)) == "[Image](https://old.example/big.jpg)\n"
 
 
 def test_comment_html_goes_through_the_comment_allow_list():

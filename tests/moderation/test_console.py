@@ -76,7 +76,7 @@ def review_terminal(project, standin, tmp_path, *options: str) -> Terminal:
     env.pop("VISUAL", None)
     env["COLUMNS"] = "160"
     root = project.inbox.parent.parent
-    argv = [sys.executable, "-m", "moderation.moderate", "--root", str(root), *options]
+    argv = [sys.executable, "-m", "moderation.pipeline.run", "--root", str(root), *options]
     return Terminal(argv, env)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from moderation import checks
+from moderation.pipeline import rules
 
-RULES = checks.RuleSettings()
+RULES = rules.RuleSettings()
 
 
 def comment(body: str = "Thank you for writing this.", **fields: object) -> dict:
@@ -22,8 +22,8 @@ def comment(body: str = "Thank you for writing this.", **fields: object) -> dict
     return values
 
 
-def evaluate(c: dict, settings: checks.RuleSettings = RULES, known: bool = True):
-    return checks.evaluate(c, settings, known_author=known)
+def evaluate(c: dict, settings: rules.RuleSettings = RULES, known: bool = True):
+    return rules.evaluate(c, settings, known_author=known)
 
 
 def test_a_plain_kind_comment_passes_every_rule():
@@ -46,12 +46,12 @@ def test_a_filled_honeypot_is_spam():
     ],
 )
 def test_a_blocklist_match_is_spam(fields, reason):
-    blocklist = checks.Blocklist.parse(
+    blocklist = rules.Blocklist.parse(
         "# words, emails and address ranges\n"
         "cheap pills\nbot@spam.example\n@junk.example\n"
         "203.0.113.0/24  # a known spammer's range\n2001:db8::/32\n"
     )
-    settings = checks.RuleSettings(blocklist=blocklist)
+    settings = rules.RuleSettings(blocklist=blocklist)
     assert evaluate(comment(**fields), settings).spam == [reason]
     assert evaluate(comment(), settings).spam == []
 
@@ -61,7 +61,7 @@ def test_more_links_than_allowed_are_held():
     three = two + " and [this](http://c.example/x)"
     assert evaluate(comment(two)).hold == []
     assert evaluate(comment(three)).hold == ["3 links (more than 2)"]
-    assert evaluate(comment(two), checks.RuleSettings(max_links=1)).hold == [
+    assert evaluate(comment(two), rules.RuleSettings(max_links=1)).hold == [
         "2 links (more than 1)"
     ]
 
@@ -101,7 +101,7 @@ def test_crisis_language_is_held_as_needs_care(body):
 
 
 def test_a_first_comment_from_a_new_email_is_held_only_when_the_setting_asks():
-    asking = checks.RuleSettings(hold_first_comment=True)
+    asking = rules.RuleSettings(hold_first_comment=True)
     assert evaluate(comment(), asking, known=False).hold == [
         "first comment from this email address"
     ]
@@ -110,4 +110,4 @@ def test_a_first_comment_from_a_new_email_is_held_only_when_the_setting_asks():
 
 
 def test_a_missing_blocklist_file_blocks_nothing(tmp_path):
-    assert checks.Blocklist.load(tmp_path / "absent.txt") == checks.Blocklist()
+    assert rules.Blocklist.load(tmp_path / "absent.txt") == rules.Blocklist()

@@ -1,8 +1,13 @@
-"""The author's review on a terminal: one held comment at a time, needs-care first.
+"""What `invoke moderate` shows the author on her terminal, and the review she does there.
 
-Each comment is shown with its post, the comment it answers, the reasons it was held and
-Akismet's verdict. One key (then Enter) decides: approve, spam, delete, edit in $EDITOR,
-skip, quit. A summary table closes the review.
+The review: one held comment at a time, needs-care first. Each comment is shown with its
+post, the comment it answers, the reasons it was held and Akismet's verdict. One key (then
+Enter) decides: approve, spam, delete, edit in $EDITOR, skip, quit. A summary table closes
+the review. Beside it: the table of automatic decisions, the list of comments waiting for
+review when there is no terminal, and the decision log's plain lines.
+
+Every reader-supplied value goes into a rich `Text` (or is printed with markup off), so a
+name like "[/b]" is shown, not read as markup.
 """
 
 from __future__ import annotations
@@ -15,17 +20,18 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from threaded_comments import CommentFileError, PostEntry, comment_path, read_comment_file
 
 from moderation import inbox
 from moderation.inbox import Status
-from moderation.publish import comment_path
+from moderation.pipeline.policy import Verdict
 
 KEYS = {
     "a": "approve",
@@ -59,26 +65,25 @@ def _parent_text(
     if parent is not None:
         return f"{parent['author']}: {parent['body']}"
     path = comment_path(comments_dir, comment["post_slug"], parent_id)
-    if path.exists():
-        header, _, body = path.read_text(encoding="utf-8").partition("\n\n")
-        author = next(
-            (line[7:].strip() for line in header.splitlines() if line.startswith("author:")), "?"
-        )
-        return f"{author}: {body.strip()}"
-    return f"(comment {parent_id}, not found)"
+    try:
+        # Only its author and words are shown: the zone for a date without one is moot.
+        published = read_comment_file(path, UTC)
+    except (OSError, CommentFileError):
+        return f"(comment {parent_id}, not found)"
+    return f"{published.author}: {published.body}"
 
 
 def show(
     console: Console,
     connection: sqlite3.Connection,
     comment: sqlite3.Row,
-    posts: Mapping[str, Mapping[str, Any]],
+    posts: Mapping[str, PostEntry],
     comments_dir: Path,
     position: str,
 ) -> None:
     """Print one comment with everything the author needs to decide on it."""
-    post = posts.get(comment["post_slug"], {})
-    title = post.get("title") or comment["post_slug"]
+    post = posts.get(comment["post_slug"])
+    title = post.title if post is not None else comment["post_slug"]
     lines = Text()
     if comment["needs_care"]:
         lines.append("NEEDS CARE: read this one gently; it is never published by itself.\n", "bold")
@@ -127,7 +132,7 @@ def review(
     console: Console,
     connection: sqlite3.Connection,
     comments: list[sqlite3.Row],
-    posts: Mapping[str, Mapping[str, Any]],
+    posts: Mapping[str, PostEntry],
     comments_dir: Path,
     correct: Correction,
 ) -> ReviewResult:
@@ -173,3 +178,55 @@ def summary_table(result: ReviewResult) -> Table:
     for comment, action in result.decisions:
         table.add_row(*map(Text, (comment["id"], comment["post_slug"], comment["author"], action)))
     return table
+
+
+def counted(number: int, noun: str) -> str:
+    """ "1 comment", "2 comments": the summary lines read as sentences."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def verdict_table(verdicts: Mapping[str, Verdict], title: str) -> Table:
+    """Each comment's automatic decision and why."""
+    table = Table(title=title)
+    for column in ("comment", "decision", "by", "why"):
+        table.add_column(column, no_wrap=column == "comment")
+    for comment_id, verdict in verdicts.items():
+        status = str(verdict.status) if verdict.status else "stays pending"
+        table.add_row(*map(Text, (comment_id, status, verdict.actor, "; ".join(verdict.reasons))))
+    return table
+
+
+def waiting_table(comments: list[sqlite3.Row]) -> Table:
+    """The comments waiting for review, when there is no terminal to review them on."""
+    table = Table(title="Waiting for your review (run `invoke moderate` on a terminal)")
+    for column in ("comment", "status", "post", "author", "why"):
+        table.add_column(column, no_wrap=column == "comment")
+    for comment in comments:
+        reasons = "; ".join(json.loads(comment["reasons"] or "[]"))
+        care = "NEEDS CARE " if comment["needs_care"] else ""
+        table.add_row(
+            *map(
+                Text,
+                (
+                    comment["id"],
+                    care + comment["status"],
+                    comment["post_slug"],
+                    comment["author"],
+                    reasons,
+                ),
+            )
+        )
+    return table
+
+
+def log_lines(connection: sqlite3.Connection) -> list[str]:
+    """The decision log, one plain line each (easy to grep): when, comment, post, what,
+    by whom (rule, akismet, author, reader, publish) and why."""
+    lines = []
+    for entry in inbox.decision_log(connection):
+        why = f": {entry['reason']}" if entry["reason"] else ""
+        lines.append(
+            f"{entry['at']}  {entry['comment_id']}  {entry['post_slug'] or '-'}  "
+            f"{entry['action']} by {entry['actor']}{why}"
+        )
+    return lines

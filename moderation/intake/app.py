@@ -1,6 +1,6 @@
 """The comment intake: what a reader's browser talks to when she presses "Post Comment" or "Like".
 
-A Starlette (ASGI) app, served by uvicorn (see `moderation.server`):
+A Starlette (ASGI) app, served by uvicorn (see `moderation.intake.server`):
 
 - POST /api/comments: a comment, form-encoded (answer: 303 to the post's
   `#comment-pending`) or from JavaScript (JSON or fetch with Accept: application/json;
@@ -12,7 +12,7 @@ A Starlette (ASGI) app, served by uvicorn (see `moderation.server`):
 - POST /api/likes: one like per reader per comment; answers the new count.
 - GET /api/likes?post=<slug>: live like counts of a post's comments.
 
-Every refusal is a clear 4xx (see moderation.forms); an unexpected fault is logged and
+Every refusal is a clear 4xx (see moderation.intake.forms); an unexpected fault is logged and
 answered 503, never a 500 with a traceback.
 """
 
@@ -34,27 +34,28 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
-from threaded_comments.markup import likes_text
+from starlette.routing import BaseRoute, Route
+from threaded_comments import PostEntry, likes_text
 
-from moderation import inbox, intake_pages
-from moderation.forms import (
+from moderation import inbox
+from moderation.intake import pages
+from moderation.intake.forms import (
     JSON_TYPE,
     MAX_FIELDS,
     Refusal,
+    check_comment_form,
+    check_like_form,
     check_media_type,
     first_values,
     identifier,
     media_type,
     parse_json,
     parse_urlencoded,
-    read_comment,
-    read_like,
 )
-from moderation.intake_settings import IntakeSettings
-from moderation.ratelimit import RateLimiter
-from moderation.targets import Post, Targets, TargetsUnavailableError
-from moderation.writer import InboxWriter
+from moderation.intake.ratelimit import RateLimiter
+from moderation.intake.targets import Targets, TargetsUnavailableError
+from moderation.intake.writer import InboxWriter
+from moderation.settings import ProjectSettings
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +84,15 @@ def wants_json(request: Request) -> bool:
 class Intake:
     """The intake's state: settings, targets, the inbox writer and the rate limiters."""
 
-    def __init__(self, settings: IntakeSettings) -> None:
+    def __init__(self, settings: ProjectSettings) -> None:
         self.settings = settings
+        options = settings.intake
         self.targets = Targets(settings.comments_json)
         self.writer = InboxWriter(
-            settings.inbox_path, synchronous=settings.synchronous, max_batch=settings.max_batch
+            settings.inbox, synchronous=options.synchronous, max_batch=options.max_batch
         )
-        self.comment_limits = limiter(settings.comment_rate_limit)
-        self.like_limits = limiter(settings.like_rate_limit)
+        self.comment_limits = limiter(options.comment_rate_limit)
+        self.like_limits = limiter(options.like_rate_limit)
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -121,7 +123,7 @@ class Intake:
         fields = await self.read_fields(request)
         # The post first: a refused form's page can then link back to it.
         post = self.target_post(request, identifier(fields, "post", "post"))
-        form = read_comment(fields)
+        form = check_comment_form(fields)
         if not post.open:
             raise Refusal(403, f"Comments on “{post.title}” are closed.", "post")
         if form.replyto and form.replyto not in post.comments:
@@ -178,12 +180,12 @@ class Intake:
     async def receipt(self, request: Request) -> Response:
         parts = request.cookies.get(RECEIPT_COOKIE, "").split(":")
         if len(parts) != 3:
-            return HTMLResponse(intake_pages.no_receipt_page(), status_code=404)
+            return HTMLResponse(pages.no_receipt_page(), status_code=404)
         slug, comment_id, token = parts
         post = self.targets.post(slug)
         removal_url = removal_link(request, comment_id, token)
         response = HTMLResponse(
-            intake_pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
+            pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
             headers={"Cache-Control": "no-store"},
         )
         # Shown once: the link is hers to keep, not the browser's.
@@ -195,7 +197,7 @@ class Intake:
         if not token:
             raise Refusal(400, "This removal link has no token; use the whole link.", "token")
         return HTMLResponse(
-            intake_pages.confirm_removal_page(request.url.path, token),
+            pages.confirm_removal_page(request.url.path, token),
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
 
@@ -216,10 +218,10 @@ class Intake:
         log.info("intake: removal of %s requested (%s)", comment_id, outcome)
         if wants_json(request):
             return JSONResponse({"id": comment_id, "status": "removal-requested"}, status_code=202)
-        return HTMLResponse(intake_pages.removal_queued_page())
+        return HTMLResponse(pages.removal_queued_page())
 
     async def post_like(self, request: Request) -> Response:
-        like = read_like(await self.read_fields(request))
+        like = check_like_form(await self.read_fields(request))
         post = self.target_post(request, like.post)
         if like.comment not in post.comments:
             raise Refusal(404, "There is no such comment on this post.", "comment")
@@ -227,13 +229,13 @@ class Intake:
         check_rate(self.like_limits, address, "likes")
         if self.like_limits:
             self.like_limits.hit(address)
-        period = str(int(time.time() // (self.settings.like_salt_days * 86400)))
+        period = str(int(time.time() // (self.settings.intake.like_salt_days * 86400)))
         user_agent = request.headers.get("user-agent", "")
 
         def record(connection: sqlite3.Connection) -> tuple[bool, int]:
             salt = inbox.like_salt(connection, period)
             added = inbox.add_like(
-                connection, like.comment, post.slug, reader_hash(salt, address, user_agent)
+                connection, post.slug, like.comment, reader_hash(salt, address, user_agent)
             )
             return added, inbox.unfolded_likes(connection, post.slug).get(like.comment, 0)
 
@@ -262,7 +264,7 @@ class Intake:
 
     # --- shared steps ---
 
-    async def like_counts(self, post: Post) -> dict[str, int]:
+    async def like_counts(self, post: PostEntry) -> dict[str, int]:
         """Live like counts of a post's comments: the published files' plus the inbox's new."""
         fresh = await self.writer.read(partial(inbox.unfolded_likes, post_slug=post.slug))
         return {
@@ -270,7 +272,7 @@ class Intake:
             for comment in sorted(post.comments)
         }
 
-    def target_post(self, request: Request, slug: str) -> Post:
+    def target_post(self, request: Request, slug: str) -> PostEntry:
         post = self.targets.post(slug)
         if post is None:
             raise Refusal(404, f"There is no post {slug!r} on this blog.", "post")
@@ -284,7 +286,7 @@ class Intake:
     async def read_fields(self, request: Request) -> dict[str, str]:
         """The request's form or JSON fields; refuses wrong types, oversized and broken bodies."""
         kind = check_media_type(request.headers.get("content-type"))
-        body = await read_body(request, self.settings.max_body_bytes)
+        body = await read_body(request, self.settings.intake.max_body_bytes)
         if kind == JSON_TYPE:
             return parse_json(body)
         if kind == "application/x-www-form-urlencoded":
@@ -394,32 +396,37 @@ def refusal_response(request: Request, refusal: Refusal) -> Response:
             content["field"] = refusal.field
         return JSONResponse(content, status_code=refusal.status, headers=refusal.headers)
     return HTMLResponse(
-        intake_pages.error_page(refusal.message, getattr(request.state, "post_url", None)),
+        pages.error_page(refusal.message, getattr(request.state, "post_url", None)),
         status_code=refusal.status,
         headers=refusal.headers,
     )
 
 
-def create_app(settings: IntakeSettings) -> Starlette:
-    """The intake alone (`invoke intake`): for production behind a reverse proxy."""
-    intake = Intake(settings)
+def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middleware]) -> Starlette:
+    """A Starlette app serving `routes` that commits the intake's queue when it stops."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         intake.close()
 
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.intake = intake
+    return app
+
+
+def create_app(settings: ProjectSettings) -> Starlette:
+    """The intake alone (`invoke intake`): for production behind a reverse proxy."""
+    intake = Intake(settings)
     middleware = []
-    if settings.allowed_origin:
+    if settings.intake.allowed_origin:
         middleware.append(
             Middleware(
                 CORSMiddleware,
-                allow_origins=[settings.allowed_origin],
+                allow_origins=[settings.intake.allowed_origin],
                 allow_methods=["GET", "POST"],
                 allow_headers=["Content-Type", "Accept"],
                 max_age=3600,
             )
         )
-    app = Starlette(routes=intake.routes(), middleware=middleware, lifespan=lifespan)
-    app.state.intake = intake
-    return app
+    return app_around(intake, intake.routes(), middleware)

@@ -1,0 +1,327 @@
+"""`invoke moderate`: one run of the pipeline from pending comments to published files.
+
+1. Local rules (moderation.pipeline.rules) on every pending comment.
+2. Akismet comment-check (moderation.pipeline.akismet_client) for those no rule called spam.
+3. Automatic decisions (moderation.pipeline.policy), committed together; comments Akismet
+   could not judge stay pending.
+4. The author's review on a terminal (moderation.pipeline.console), unless --no-input.
+5. Publishing (moderation.pipeline.publish): removals, approved comments, likes.
+6. Purge of email, IP and user agent N days after a decision.
+
+Also runnable without invoke: `python -m moderation.pipeline.run --root PROJECT [options]`
+(it does not rebuild the site; the invoke task does).
+
+Exit status: 0 all done; 1 Akismet could not be reached for some comments (they stay
+pending, with the reason); 2 Akismet refused the key (nothing was changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sqlite3
+import sys
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import akismet
+from rich.console import Console
+from rich.progress import Progress
+from threaded_comments import PostEntry, read_comments_json
+
+from moderation import inbox
+from moderation.inbox import Status
+from moderation.pipeline import console as author_console
+from moderation.pipeline import publish, rules
+from moderation.pipeline.akismet_client import (
+    AkismetSettings,
+    CheckResult,
+    check_comments,
+    describe_error,
+    submit_correction,
+)
+from moderation.pipeline.akismet_client import client as akismet_client
+from moderation.pipeline.console import counted, log_lines, verdict_table
+from moderation.pipeline.policy import Verdict, decide_automatically, rule_outcomes
+from moderation.settings import ProjectSettings, load_settings
+
+EXIT_OK = 0
+EXIT_AKISMET_UNREACHABLE = 1
+EXIT_KEY_REFUSED = 2
+NO_KEY_MESSAGE = (
+    "Akismet is not configured (PYTHON_AKISMET_API_KEY and PYTHON_AKISMET_BLOG_URL are not "
+    "both set): only the local rules run, and every comment they do not call spam is held "
+    "for your review."
+)
+# Below this many comments a progress bar is more noise than help.
+PROGRESS_FROM = 10
+# Beyond this many, a table of every automatic decision is too long to read: counts only
+# (`invoke moderate --log` has each one).
+TABLE_UP_TO = 50
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command line: `invoke moderate [--no-input] [--dry-run] [--review-spam] [--log]`."""
+
+    no_input: bool = False
+    dry_run: bool = False
+    review_spam: bool = False
+    log: bool = False
+
+
+def load_posts(path: Path) -> dict[str, PostEntry]:
+    """comments.json's posts (title, url, modified), or {} before the first build."""
+    if not path.exists():
+        return {}
+    return read_comments_json(path)
+
+
+def _check_with_akismet(
+    settings: AkismetSettings,
+    comments: list[sqlite3.Row],
+    posts: Mapping[str, PostEntry],
+    console: Console,
+) -> dict[str, CheckResult]:
+    modified = {slug: post.modified for slug, post in posts.items()}
+    try:
+        with (
+            akismet_client(settings) as verified,
+            Progress(console=console, disable=len(comments) < PROGRESS_FROM) as progress,
+        ):
+            task = progress.add_task("Asking Akismet", total=len(comments))
+            return check_comments(
+                verified, settings, comments, modified, lambda: progress.advance(task)
+            )
+    except (akismet.RequestError, akismet.ProtocolError) as error:
+        reason = CheckResult(error=describe_error(error))
+        return {comment["id"]: reason for comment in comments}
+
+
+def check_pending(
+    connection: sqlite3.Connection,
+    settings: ProjectSettings,
+    akismet_settings: AkismetSettings | None,
+    posts: Mapping[str, PostEntry],
+    console: Console,
+) -> dict[str, Verdict]:
+    """The automatic verdict for every pending comment; changes nothing.
+
+    Raises akismet.APIKeyError when Akismet refuses the key.
+    """
+    blocklist = rules.Blocklist.load(settings.blocklist)
+    rule_settings = rules.RuleSettings.from_options(settings.moderation, blocklist)
+    pending = inbox.comments_with_status(connection, Status.PENDING)
+    outcomes = rule_outcomes(connection, pending, rule_settings)
+    to_ask = [comment for comment in pending if not outcomes[comment["id"]].spam]
+    results: dict[str, CheckResult] = {}
+    if akismet_settings is not None and to_ask:
+        results = _check_with_akismet(akismet_settings, to_ask, posts, console)
+    return {
+        comment["id"]: decide_automatically(
+            outcomes[comment["id"]],
+            results.get(comment["id"]) if akismet_settings else None,
+            settings.moderation.hold_all,
+        )
+        for comment in pending
+    }
+
+
+def apply_verdicts(connection: sqlite3.Connection, verdicts: Mapping[str, Verdict]) -> None:
+    """Commit every automatic decision in one transaction: all of them or none."""
+    with inbox.transaction(connection):
+        for comment_id, verdict in verdicts.items():
+            if verdict.status is None:
+                inbox.set_reasons(connection, comment_id, verdict.reasons)
+                continue
+            inbox.decide(
+                connection,
+                comment_id,
+                verdict.status,
+                verdict.actor,
+                verdict.reasons,
+                needs_care=verdict.needs_care,
+                akismet_verdict=verdict.akismet,
+            )
+
+
+def make_correction(
+    akismet_settings: AkismetSettings | None, posts: Mapping[str, PostEntry]
+) -> author_console.Correction:
+    """What review calls when the author overrules Akismet: submit-ham or submit-spam."""
+
+    def correct(comment: sqlite3.Row, spam: bool) -> str:
+        kind = "submit-spam" if spam else "submit-ham"
+        if akismet_settings is None:
+            return f"Akismet is not configured: no {kind} sent."
+        post = posts.get(comment["post_slug"])
+        modified = post.modified if post is not None else None
+        try:
+            with akismet_client(akismet_settings, verify=False) as unverified:
+                submit_correction(unverified, akismet_settings, comment, modified, spam=spam)
+        except akismet.AkismetError as error:
+            return f"Could not send {kind} to Akismet: {describe_error(error)}"
+        return f"Told Akismet it was wrong ({kind})."
+
+    return correct
+
+
+def run(
+    settings: ProjectSettings,
+    options: Options,
+    console: Console,
+    *,
+    interactive: bool | None = None,
+) -> int:
+    """Run the pipeline once; returns the exit status (see the module's docstring).
+
+    `interactive` None: review when standard input is a terminal.
+    """
+    if options.dry_run and not settings.inbox.exists():
+        console.print(f"No inbox at {settings.inbox}: nothing to moderate.")
+        return EXIT_OK
+    connection = inbox.connect(settings.inbox)
+    try:
+        if options.log:
+            for line in log_lines(connection):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
+            return EXIT_OK
+        return _run(connection, settings, options, console, interactive)
+    finally:
+        connection.close()
+
+
+def _run(
+    connection: sqlite3.Connection,
+    settings: ProjectSettings,
+    options: Options,
+    console: Console,
+    interactive: bool | None,
+) -> int:
+    posts = load_posts(settings.comments_json)
+    moderation = settings.moderation
+    akismet_settings = AkismetSettings.from_environment(
+        concurrency=moderation.akismet_concurrency,
+        retries=moderation.akismet_retries,
+        backoff=moderation.akismet_backoff,
+        timeout=moderation.akismet_timeout,
+        blog_lang=settings.blog_lang,
+    )
+    if akismet_settings is None:
+        console.print(NO_KEY_MESSAGE)
+    try:
+        verdicts = check_pending(connection, settings, akismet_settings, posts, console)
+    except akismet.APIKeyError:
+        console.print(
+            "Akismet refused the API key or blog URL (PYTHON_AKISMET_API_KEY, "
+            "PYTHON_AKISMET_BLOG_URL): stopped before changing anything. Check both values."
+        )
+        return EXIT_KEY_REFUSED
+    unreachable = [cid for cid, verdict in verdicts.items() if verdict.status is None]
+
+    if options.dry_run:
+        if verdicts:
+            console.print(verdict_table(verdicts, "Would decide (dry run: nothing written)"))
+        report = publish.publish(connection, settings.comments_dir, settings.timezone, dry_run=True)
+        approving = sum(verdict.status is Status.APPROVED for verdict in verdicts.values())
+        console.print(
+            f"Would publish {len(report.published) + approving}, remove {len(report.removed)}, "
+            f"update likes on {len(report.likes_folded)}."
+        )
+        return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
+
+    apply_verdicts(connection, verdicts)
+    if 0 < len(verdicts) <= TABLE_UP_TO:
+        console.print(verdict_table(verdicts, "Automatic decisions"))
+    counts = Counter(str(v.status) if v.status else "still pending" for v in verdicts.values())
+    console.print(
+        f"Checked {counted(len(verdicts), 'new comment')}: "
+        + (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none")
+    )
+    if unreachable:
+        console.print(
+            f"Akismet could not be reached for {counted(len(unreachable), 'comment')}: they stay "
+            "pending, with the reason, for the next run."
+        )
+
+    _review(connection, settings, options, console, posts, akismet_settings, interactive)
+
+    report = publish.publish(connection, settings.comments_dir, settings.timezone)
+    console.print(
+        f"Published {counted(len(report.published), 'comment')}, carried out "
+        f"{counted(len(report.removed), 'removal request')}, "
+        f"updated likes on {len(report.likes_folded)}."
+    )
+    if report.waiting:
+        console.print(f"Approved replies waiting for their parent comment: {len(report.waiting)}.")
+
+    cutoff = datetime.now(UTC) - timedelta(days=moderation.purge_after_days)
+    with inbox.transaction(connection):
+        purged = inbox.purge_private_details(connection, cutoff.replace(microsecond=0).isoformat())
+    console.print(
+        f"Purged email, IP and user agent of {counted(purged, 'comment')} decided more than "
+        f"{moderation.purge_after_days} days ago."
+    )
+    return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
+
+
+def _review(
+    connection: sqlite3.Connection,
+    settings: ProjectSettings,
+    options: Options,
+    console: Console,
+    posts: Mapping[str, PostEntry],
+    akismet_settings: AkismetSettings | None,
+    interactive: bool | None,
+) -> None:
+    statuses = [Status.HELD, Status.SPAM] if options.review_spam else [Status.HELD]
+    to_review = inbox.comments_with_status(connection, *statuses)
+    if not to_review:
+        return
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if options.no_input or not interactive:
+        console.print(author_console.waiting_table(to_review))
+        return
+    result = author_console.review(
+        console,
+        connection,
+        to_review,
+        posts,
+        settings.comments_dir,
+        make_correction(akismet_settings, posts),
+    )
+    console.print(author_console.summary_table(result))
+
+
+def run_project(settings: ProjectSettings, options: Options) -> int:
+    """Run the pipeline for a project's settings on this terminal (the task's way)."""
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    return run(settings, options, Console())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m moderation.pipeline.run`: the pipeline without the rebuild."""
+    parser = argparse.ArgumentParser(prog="python -m moderation.pipeline.run", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the project folder")
+    parser.add_argument("--no-input", action="store_true", help="no review; decide what rules can")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would happen; write nothing"
+    )
+    parser.add_argument("--review-spam", action="store_true", help="review the spam list too")
+    parser.add_argument("--log", action="store_true", help="print the decision log and stop")
+    arguments = parser.parse_args(argv)
+    options = Options(
+        no_input=arguments.no_input,
+        dry_run=arguments.dry_run,
+        review_spam=arguments.review_spam,
+        log=arguments.log,
+    )
+    return run_project(load_settings(arguments.root / "pelicanconf.py"), options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
