@@ -175,7 +175,9 @@ def parse_comment_file(path: Path | str, text: str, timezone: tzinfo) -> Comment
 
     website = metadata.get("website") or None
     if website is not None and (problem := website_problem(website)):
-        raise CommentFileError(path, f"website {website!r} {problem}")
+        raise CommentFileError(
+            path, f"website must be an http or https URL ({website!r} {problem})"
+        )
 
     likes = metadata.get("likes", "0") or "0"
     if not likes.isdigit():

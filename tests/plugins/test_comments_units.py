@@ -1,16 +1,25 @@
-"""The threaded_comments plugin's parts, each on its own: reading, threading, wording, settings."""
+"""The threaded_comments plugin's parts, each on its own: reading, threading, wording,
+settings, the cache's fingerprint."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from zoneinfo import ZoneInfo
 
 import pytest
-from threaded_comments import cache
-from threaded_comments.markup import likes_text
-from threaded_comments.reader import Comment, CommentFileError, read_comment
-from threaded_comments.settings import SettingsError, comment_settings
+from threaded_comments import (
+    Comment,
+    CommentFile,
+    CommentFileError,
+    SettingsError,
+    cache,
+    comment_settings,
+    likes_text,
+    read_comment_file,
+)
+from threaded_comments.folders import find_comment_folders, read_comment_folder
 from threaded_comments.threads import build_thread, flatten
 
 LONDON = ZoneInfo("Europe/London")
@@ -18,15 +27,14 @@ LONDON = ZoneInfo("Europe/London")
 
 def make(comment_id: str, minutes: int, replyto: str | None = None) -> Comment:
     start = datetime(2016, 3, 15, 10, 0, tzinfo=UTC)
-    return Comment(
+    file = CommentFile(
         id=comment_id,
-        post="p",
         author=f"Name {comment_id}",
         date=start + timedelta(minutes=minutes),
         body="x",
         replyto=replyto,
-        source_path=f"comments/p/{comment_id}.md",
     )
+    return Comment(file, source_path=f"comments/p/{comment_id}.md", content="<p>x</p>")
 
 
 def test_thread_orders_each_level_by_date_and_breaks_ties_by_id():
@@ -70,14 +78,14 @@ def test_reader_takes_crlf_bom_continuations_naive_dates_and_drops_email(tmp_pat
         "\ufeffAuthor: Ruth\r\n  Ann\r\nemail: ruth@example.org\r\ndate: 2016-07-01 09:30\r\n"
         "website: https://ruth.example/garden\r\nlikes: 2\r\n\r\nHello\r\nthere\r\n".encode()
     )
-    comment = read_comment(path, "p", LONDON)
+    comment = read_comment_file(path, LONDON)
     assert comment.author == "Ruth Ann"
     assert comment.date == datetime(2016, 7, 1, 9, 30, tzinfo=LONDON)
     assert comment.date.utcoffset() == timedelta(hours=1)
     assert comment.website == "https://ruth.example/garden"
     assert comment.likes == 2
     assert comment.body == "Hello\nthere"
-    assert "email" not in Comment.__slots__
+    assert "email" not in CommentFile.__slots__
     assert "ruth@example.org" not in repr(comment)
 
 
@@ -95,7 +103,7 @@ def test_reader_errors_name_the_file_and_the_problem(tmp_path, text, message):
     path = tmp_path / "bad.md"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CommentFileError) as caught:
-        read_comment(path, "p", LONDON)
+        read_comment_file(path, LONDON)
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
 
@@ -104,7 +112,7 @@ def test_a_file_name_that_is_not_a_safe_id_is_an_error(tmp_path):
     path = tmp_path / "two words.md"
     path.write_text("author: A\ndate: 2016-01-01\n\nx", encoding="utf-8")
     with pytest.raises(CommentFileError, match="comment id"):
-        read_comment(path, "p", LONDON)
+        read_comment_file(path, LONDON)
 
 
 def test_settings_merge_defaults_and_reject_mistakes():
@@ -121,51 +129,60 @@ def test_settings_merge_defaults_and_reject_mistakes():
             comment_settings({"THREADED_COMMENTS": wrong})
 
 
-def test_the_reader_sends_the_folders_first_then_posts_in_the_order_asked_for(tmp_path):
-    from threaded_comments.prefetch import Job, run
-
-    for slug in ("a-post", "b-post", "c-post", "d-post"):
-        folder = tmp_path / slug
-        folder.mkdir()
-        (folder / f"{slug}-1.md").write_text(
-            "author: Reader\ndate: 2016-03-15T10:00:00+00:00\n\nHello.\n", encoding="utf-8"
-        )
-    sent = []
-    orders = iter([["d-post", "b-post"]])
-    options = comment_settings({})
-    run(Job(tmp_path, options, "UTC", {}), sent.append, lambda: next(orders, None))
-    kinds = [message[0] for message in sent]
-    assert kinds == ["folders", "post", "post", "post", "post", "done"]
-    assert sent[0][1] == {"a-post": 1, "b-post": 1, "c-post": 1, "d-post": 1}
-    read = [message[1] for message in sent[1:5]]
-    assert read[:2] == ["d-post", "b-post"]
-    assert sorted(read) == ["a-post", "b-post", "c-post", "d-post"]
-    entry = sent[1][2]
-    assert entry.count == 1 and "<p>Hello.</p>" in entry.html
-    assert sent[-1] == ("done",)
+def test_a_comment_reads_its_files_fields_beside_its_own():
+    comment = make("a", 0, replyto="z")
+    assert (comment.id, comment.author, comment.replyto) == ("a", "Name a", "z")
+    assert comment.likes == 0 and comment.likes_text == "" and not comment.is_author
+    assert comment.content == "<p>x</p>"
+    with pytest.raises(AttributeError):
+        _ = comment.email
 
 
-def test_a_lazy_thread_html_is_a_string_made_once_when_first_used():
-    from threaded_comments.lazy import LazyHTML
+def write(path, text="author: Reader\ndate: 2016-03-15T10:00:00+00:00\n\nHello.\n"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
-    calls = []
 
-    def load() -> str:
-        calls.append(1)
-        return "<ol>x</ol>"
+def test_folders_are_found_with_their_comment_files_and_read_in_name_order(tmp_path, caplog):
+    for slug in ("a-post", "b-post"):
+        write(tmp_path / slug / "2.md")
+        write(tmp_path / slug / "10.markdown")
+    write(tmp_path / "a-post" / "notes.txt", "not a comment")
+    write(tmp_path / "a-post" / ".2.md.1234.tmp", "a write in progress")
+    (tmp_path / "empty-post").mkdir()
+    with caplog.at_level(logging.WARNING):
+        folders = find_comment_folders(tmp_path)
+    assert sorted(folders) == ["a-post", "b-post"]
+    assert [name for name, _, _ in folders["a-post"].stamps] == ["10.markdown", "2.md"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"threaded_comments: skipping {tmp_path / 'a-post' / 'notes.txt'} "
+        "(not a .md or .markdown comment file)"
+    ]
+    read = read_comment_folder(folders["b-post"], LONDON)
+    assert [(path.name, file.id, file.body) for path, file in read] == [
+        ("10.markdown", "10", "Hello."),
+        ("2.md", "2", "Hello."),
+    ]
 
-    html = LazyHTML(load)
-    assert calls == []
-    assert str(html) == "<ol>x</ol>" and html == "<ol>x</ol>" and len(html) == 10
-    assert "x" in html and html.__html__() == "<ol>x</ol>" and f"{html}" == "<ol>x</ol>"
-    assert calls == [1]
+
+def test_one_id_in_two_files_is_an_error_naming_both(tmp_path):
+    write(tmp_path / "p" / "a.md")
+    write(tmp_path / "p" / "a.markdown")
+    with pytest.raises(CommentFileError) as caught:
+        find_comment_folders(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'p' / 'a.md'}: has the same comment id as {tmp_path / 'p' / 'a.markdown'}"
+    )
 
 
 def test_the_cache_is_dropped_when_a_renderer_library_changes(monkeypatch):
     options = comment_settings({})
-    before = cache.code_fingerprint(options)
-    assert cache.code_fingerprint(options) == before
+    before = cache.code_fingerprint(options, "template")
+    assert cache.code_fingerprint(options, "template") == before
+    assert cache.code_fingerprint(options, "another template") != before
+    assert cache.code_fingerprint({**options, "MAX_DEPTH": 2}, "template") != before
     monkeypatch.setattr(
         cache, "version", lambda library: "0.0.1" if library == "nh3" else version(library)
     )
-    assert cache.code_fingerprint(options) != before
+    assert cache.code_fingerprint(options, "template") != before
