@@ -62,31 +62,20 @@ ARCHIVES_URL = "archives/"
 CATEGORIES_URL = "categories/"
 TAGS_URL = "tags/"
 
-# Comment intake (`invoke serve`, `invoke intake`; see moderation/intake_settings.py for
-# every key and its default). Relative paths start at this file's folder.
+# The comment tools' settings, read by moderation/settings.py, which holds every key of
+# COMMENT_INTAKE and MODERATION with its default and meaning; an unknown key is refused.
+# Only the private files are named here. Relative paths start at this file's folder.
+
+# Comment intake (`invoke serve`, `invoke intake`): rate limits, body size, CORS origin, ...
 COMMENT_INTAKE = {
     "INBOX_PATH": "var/inbox.sqlite3",  # private, git-ignored; COMMENT_INTAKE_INBOX overrides
-    "ALLOWED_ORIGIN": None,  # the site's origin when the intake runs on another (CORS)
-    "MAX_BODY_BYTES": 64 * 1024,
-    "COMMENT_RATE_LIMIT": (5, 600),  # comments per address per 10 minutes
-    "LIKE_RATE_LIMIT": (60, 60),  # likes per address per minute
-    "LIKE_SALT_DAYS": 7,  # a reader's likes are recognised for this long, then forgotten
-    "SYNCHRONOUS": "FULL",  # with group commit: durable through power loss, and fast
 }
 
-# Moderation (`invoke moderate`; see moderation/moderate.py for the pipeline). Akismet's key
-# and blog URL come from PYTHON_AKISMET_API_KEY / PYTHON_AKISMET_BLOG_URL, and AKISMET_API_URL
-# points it at another host. Relative paths start at this file's folder.
+# Moderation (`invoke moderate`): link limit, holds, purge, Akismet's concurrency and
+# timeouts. Akismet's key and blog URL come from PYTHON_AKISMET_API_KEY /
+# PYTHON_AKISMET_BLOG_URL, and AKISMET_API_URL points it at another host.
 MODERATION = {
-    "MAX_LINKS": 2,  # more links than this: held for review
-    "HOLD_FIRST_COMMENT": False,  # hold a new email's first comment (WordPress's setting)
-    "HOLD_ALL": False,  # hold even what Akismet and the rules let through
-    "PURGE_AFTER_DAYS": 30,  # then email, IP and user agent are forgotten
     "BLOCKLIST_PATH": "var/blocklist.txt",  # words, emails, address ranges; one a line
-    "AKISMET_CONCURRENCY": 32,  # comment-checks in flight at once
-    "AKISMET_RETRIES": 3,  # on network error, timeout or 5xx, with backoff
-    "AKISMET_BACKOFF": 0.5,  # seconds before the first retry; doubles each time
-    "AKISMET_TIMEOUT": 5.0,  # seconds; PYTHON_AKISMET_TIMEOUT overrides
 }
 
 # Threaded comments (plugins/threaded_comments): content/comments/<post-slug>/<id>.md.

@@ -22,10 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from bs4 import BeautifulSoup, Tag
 from pelican.settings import DEFAULT_CONFIG
 from pelican.utils import slugify
-from threaded_comments import CommentFile, format_comment_file, website_problem
-
-# The allow-list new comments get. Not yet in the plugin's public surface (see DESIGN.md).
-from threaded_comments.rendering import sanitize_html
+from threaded_comments import CommentFile, format_comment_file, sanitize_html, website_problem
 
 from moderation.importers import html_to_markdown, wxr
 from moderation.importers.files import WriteReport, write_files
@@ -412,6 +409,7 @@ def _comments(
         elif comment.comment_type not in COMMENT_TYPES:
             summary.skipped[f"comments of type {comment.comment_type!r}"] += 1
         else:
+            # The allow-list new comments get, before the HTML becomes Markdown.
             soup = html_to_markdown.parse(comment.content, sanitize=sanitize_html)
             html_to_markdown.rewrite_links(soup, links.site_url)
             body = html_to_markdown.to_markdown(soup)

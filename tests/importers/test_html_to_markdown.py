@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pelican.settings import DEFAULT_CONFIG
-from threaded_comments.rendering import render_full, sanitize_html
+from threaded_comments import render_comment_markdown, sanitize_html
 
 from moderation.importers import html_to_markdown
 
@@ -48,20 +48,24 @@ def comment_markdown(stored: str) -> str:
 @given(PLAIN_TEXT)
 def test_a_readers_words_come_back_as_the_same_words_in_a_comment(text: str):
     # WordPress stores what a reader typed with < and & escaped.
-    rendered = render_full(comment_markdown(html.escape(text)))
+    rendered = render_comment_markdown(comment_markdown(html.escape(text)))
     assert words(BeautifulSoup(rendered, "html.parser").get_text()) == words(text)
 
 
 @settings(max_examples=400, deadline=None)
 @given(PLAIN_TEXT)
 def test_a_posts_words_come_back_as_the_same_words_in_a_post(text: str):
-    converted = html_to_markdown.to_markdown(html_to_markdown.parse(html.escape(text), shortcodes=True))
+    converted = html_to_markdown.to_markdown(
+        html_to_markdown.parse(html.escape(text), shortcodes=True)
+    )
     rendered = post_html(converted)
     assert words(BeautifulSoup(rendered, "html.parser").get_text()) == words(text)
 
 
 def test_autop_makes_paragraphs_and_line_breaks_like_wordpress():
-    soup = html_to_markdown.parse("One\ntwo\n\nThree <em>four</em>\n<blockquote>Five\n\nSix</blockquote>")
+    soup = html_to_markdown.parse(
+        "One\ntwo\n\nThree <em>four</em>\n<blockquote>Five\n\nSix</blockquote>"
+    )
     assert [str(p) for p in soup.find_all("p")] == [
         "<p>One<br/>two</p>",
         "<p>Three <em>four</em></p>",
@@ -106,7 +110,10 @@ def test_links_keep_only_safe_addresses():
 
 def test_a_linked_image_links_to_the_full_size_one():
     stored = '<a href="https://old.example/big.jpg"><img src="https://old.example/small.jpg"></a>'
-    assert html_to_markdown.to_markdown(html_to_markdown.parse(stored)) == "[Image](https://old.example/big.jpg)\n"
+    assert (
+        html_to_markdown.to_markdown(html_to_markdown.parse(stored))
+        == "[Image](https://old.example/big.jpg)\n"
+    )
 
 
 def test_comment_html_goes_through_the_comment_allow_list():

@@ -5,7 +5,12 @@ from __future__ import annotations
 import akismet
 import pytest
 
-from moderation.pipeline.akismet_client import AkismetSettings, check_comments, client, submit_correction
+from moderation.pipeline.akismet_client import (
+    AkismetSettings,
+    check_comments,
+    client,
+    submit_correction,
+)
 from tests.support.akismet_standin import BLOG_URL, VALID_KEY, AkismetStandIn
 
 ROW = {

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-
 from datetime import UTC
 
 from threaded_comments import read_comment_file

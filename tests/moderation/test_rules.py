@@ -61,9 +61,7 @@ def test_more_links_than_allowed_are_held():
     three = two + " and [this](http://c.example/x)"
     assert evaluate(comment(two)).hold == []
     assert evaluate(comment(three)).hold == ["3 links (more than 2)"]
-    assert evaluate(comment(two), rules.RuleSettings(max_links=1)).hold == [
-        "2 links (more than 1)"
-    ]
+    assert evaluate(comment(two), rules.RuleSettings(max_links=1)).hold == ["2 links (more than 1)"]
 
 
 def test_someone_elses_email_in_the_text_is_held():

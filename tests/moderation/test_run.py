@@ -8,7 +8,6 @@ from dataclasses import replace
 import pytest
 
 from moderation import inbox
-from moderation.settings import SettingsError, load_settings
 from tests.support.akismet_standin import AkismetStandIn
 from tests.support.moderation import (
     FAST,
@@ -224,14 +223,3 @@ def test_review_spam_lists_the_spam_too(paths, connection, standin):
     _, listed = run_pipeline(paths, no_input=True, review_spam=True)
     assert "Waiting for your review" not in plain
     assert spam in listed.split("Waiting for your review")[1]
-
-
-@pytest.mark.parametrize("dictionary", ["MODERATION", "COMMENT_INTAKE"])
-def test_an_unknown_setting_is_an_error_naming_it(tmp_path, dictionary):
-    settings_file = tmp_path / "pelicanconf.py"
-    key = "MAX_LINK" if dictionary == "MODERATION" else "INBOX"
-    settings_file.write_text(f"{dictionary} = {{{key!r}: 3}}\n")
-    with pytest.raises(SettingsError, match=f"{dictionary} has unknown keys: '{key}'"):
-        load_settings(settings_file)
-    settings_file.write_text('MODERATION = {"MAX_LINKS": 3}\n')
-    assert load_settings(settings_file).moderation.max_links == 3
