@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from bs4 import BeautifulSoup
+from threaded_comments import website_problem
 
 from moderation.inbox import hash_token
 from tests.support.intake import (
@@ -170,6 +171,13 @@ BAD_COMMENTS = [
     pytest.param(
         valid_comment(website="https://example.org/" + "a" * 181), 422, "website", id="url of 201"
     ),
+    pytest.param(
+        valid_comment(website='http://x.com/"onmouseover="alert(1)'),
+        422,
+        "website",
+        id="url with a quote",
+    ),
+    pytest.param(valid_comment(website="https://x.example/<b>"), 422, "website", id="url with <"),
     pytest.param(valid_comment(comment=""), 422, "comment", id="empty comment"),
     pytest.param(valid_comment(comment=" \n\t "), 422, "comment", id="blank comment"),
     pytest.param(valid_comment(comment="x" * 10_001), 422, "comment", id="comment of 10001"),
@@ -186,6 +194,18 @@ def test_bad_comment_fields_get_their_status_and_nothing_is_stored(
     assert response.json()["field"] == field
     assert response.json()["error"]
     assert inbox_rows(tmp_path) == []
+
+
+def test_a_refused_website_says_what_is_wrong_with_it(intake):
+    website = 'http://x.com/"onmouseover="alert(1)'
+    response = intake.post("/api/comments", json=valid_comment(website=website))
+    assert response.status_code == 422
+    # The reason is the comment file's own website rule, word for word.
+    assert response.json() == {
+        "error": f"The website address {website_problem(website)}.",
+        "field": "website",
+    }
+    assert "quotes" in response.json()["error"]
 
 
 def test_the_limits_themselves_are_accepted(intake, tmp_path):
