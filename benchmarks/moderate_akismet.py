@@ -2,7 +2,7 @@
 
 Puts 1,000 pending comments in a fresh inbox (in a temporary folder) and runs the
 moderation pipeline once with --no-input (no rebuild), with the real `akismet` client talking
-to the test stand-in (tests/akismet_standin.py), which answers every call after 100 ms. The
+to the test stand-in (tests/support/akismet_standin.py), which answers every call after 100 ms. The
 stand-in runs in its own process, as Akismet would, so its work is not counted as ours.
 Prints the wall time, comments per second, and the ratio to checking one at a time
 (comments x delay). Target: <= 10 s for 1,000 comments. Run:
@@ -22,13 +22,14 @@ import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+sys.path.insert(0, str(PROJECT_ROOT))
 
-from akismet_standin import BLOG_URL, VALID_KEY  # noqa: E402
 from rich.console import Console  # noqa: E402
 
 from moderation import inbox  # noqa: E402
-from moderation.moderate import ModerationSettings, Options, Paths, run  # noqa: E402
+from moderation.pipeline.run import Options, run  # noqa: E402
+from moderation.settings import load_settings  # noqa: E402
+from tests.support.akismet_standin import BLOG_URL, VALID_KEY  # noqa: E402
 
 SENTENCES = [
     "I read this on the bus and had to put my phone down for a minute.",
@@ -44,7 +45,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.1, help="seconds per Akismet answer")
     arguments = parser.parse_args()
 
-    script = PROJECT_ROOT / "tests" / "akismet_standin.py"
+    script = PROJECT_ROOT / "tests" / "support" / "akismet_standin.py"
     standin = subprocess.Popen(
         [sys.executable, str(script), "--delay", str(arguments.delay)],
         stdout=subprocess.PIPE,
@@ -68,13 +69,10 @@ def measure(arguments: argparse.Namespace) -> None:
     """Fill an inbox, run the pipeline once, print the figures."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        paths = Paths(
-            inbox=root / "inbox.sqlite3",
-            comments_dir=root / "content" / "comments",
-            comments_json=root / "output" / "comments.json",
-            blocklist=root / "blocklist.txt",
-        )
-        connection = inbox.connect(paths.inbox)
+        # Defaults throughout: the inbox, comments and blocklist in the temporary folder.
+        (root / "pelicanconf.py").write_text("")
+        settings = load_settings(root / "pelicanconf.py", environ={})
+        connection = inbox.connect(settings.inbox)
         for number in range(arguments.comments):
             inbox.add_comment(
                 connection,
@@ -88,20 +86,19 @@ def measure(arguments: argparse.Namespace) -> None:
                     user_agent="Mozilla/5.0 (Benchmark)",
                 ),
             )
-        settings = ModerationSettings()
         console = Console(file=io.StringIO())
 
         started = time.perf_counter()
-        code = run(paths, settings, Options(no_input=True), console, interactive=False)
+        code = run(settings, Options(no_input=True), console, interactive=False)
         elapsed = time.perf_counter() - started
 
-        published = len(list(paths.comments_dir.glob("*/*.md")))
+        published = len(list(settings.comments_dir.glob("*/*.md")))
         approved = len(inbox.comments_with_status(connection, inbox.Status.APPROVED))
         connection.close()
 
     one_at_a_time = arguments.comments * arguments.delay
     print(f"comments:            {arguments.comments} (Akismet answers after {arguments.delay} s)")
-    print(f"concurrency:         {settings.akismet_concurrency}")
+    print(f"concurrency:         {settings.moderation.akismet_concurrency}")
     print(f"approved: {approved}; published: {published}; exit status: {code}")
     print(f"wall time:           {elapsed:.2f} s (target <= 10 s for 1,000)")
     print(f"throughput:          {arguments.comments / elapsed:.0f} comments/s")
