@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import akismet
 import httpx
 
+from moderation.settings import ModerationOptions
+
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://rest.akismet.com"
@@ -36,38 +38,43 @@ class AkismetSettings:
 
     key: str
     blog_url: str
-    api_url: str = DEFAULT_API_URL
-    is_test: bool = False
-    timeout: float = 5.0
-    concurrency: int = 32
-    retries: int = 3
-    backoff: float = 0.5
-    blog_lang: str = "en"
+    api_url: str
+    is_test: bool
+    timeout: float
+    concurrency: int
+    retries: int
+    backoff: float
+    blog_lang: str
 
     @classmethod
     def from_environment(
-        cls, environ: Mapping[str, str] | None = None, **options: Any
+        cls,
+        options: ModerationOptions,
+        blog_lang: str,
+        environ: Mapping[str, str] | None = None,
     ) -> AkismetSettings | None:
         """Settings from the environment, or None when the key or blog URL is not set.
 
-        `options` are the MODERATION settings' Akismet values (concurrency, retries, ...).
-        AKISMET_IS_TEST=1 marks every request as a test; PYTHON_AKISMET_TIMEOUT is the
-        package's own timeout setting.
+        `options` are the MODERATION settings (concurrency, retries, ...). AKISMET_IS_TEST=1
+        marks every request as a test; PYTHON_AKISMET_TIMEOUT is the package's own timeout
+        setting, and wins over MODERATION's.
         """
         environ = os.environ if environ is None else environ
         key = environ.get("PYTHON_AKISMET_API_KEY", "").strip()
         blog_url = environ.get("PYTHON_AKISMET_BLOG_URL", "").strip()
         if not key or not blog_url:
             return None
-        if "PYTHON_AKISMET_TIMEOUT" in environ:
-            options["timeout"] = float(environ["PYTHON_AKISMET_TIMEOUT"])
-        if environ.get("AKISMET_IS_TEST", "") not in ("", "0"):
-            options["is_test"] = True
+        timeout = environ.get("PYTHON_AKISMET_TIMEOUT")
         return cls(
             key=key,
             blog_url=blog_url,
             api_url=environ.get("AKISMET_API_URL", "").strip() or DEFAULT_API_URL,
-            **options,
+            is_test=environ.get("AKISMET_IS_TEST", "") not in ("", "0"),
+            timeout=float(timeout) if timeout else options.akismet_timeout,
+            concurrency=options.akismet_concurrency,
+            retries=options.akismet_retries,
+            backoff=options.akismet_backoff,
+            blog_lang=blog_lang,
         )
 
 

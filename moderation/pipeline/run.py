@@ -203,13 +203,7 @@ def _run(
 ) -> int:
     posts = load_posts(settings.comments_json)
     moderation = settings.moderation
-    akismet_settings = AkismetSettings.from_environment(
-        concurrency=moderation.akismet_concurrency,
-        retries=moderation.akismet_retries,
-        backoff=moderation.akismet_backoff,
-        timeout=moderation.akismet_timeout,
-        blog_lang=settings.blog_lang,
-    )
+    akismet_settings = AkismetSettings.from_environment(moderation, settings.blog_lang)
     if akismet_settings is None:
         console.print(NO_KEY_MESSAGE)
     try:

@@ -11,6 +11,7 @@ from moderation.pipeline.akismet_client import (
     client,
     submit_correction,
 )
+from moderation.settings import ModerationOptions
 from tests.support.akismet_standin import BLOG_URL, VALID_KEY, AkismetStandIn
 
 ROW = {
@@ -36,7 +37,8 @@ def standin():
 
 
 def settings_for(server: AkismetStandIn, **changes) -> AkismetSettings:
-    settings = AkismetSettings.from_environment(server.environment(), retries=2, backoff=0.01)
+    options = ModerationOptions(akismet_retries=2, akismet_backoff=0.01)
+    settings = AkismetSettings.from_environment(options, "en", server.environment())
     return AkismetSettings(**{**settings.__dict__, **changes})
 
 
@@ -48,12 +50,14 @@ def check(settings: AkismetSettings, rows: list[dict]) -> dict:
 
 
 def test_no_key_or_no_blog_url_means_not_configured():
-    assert AkismetSettings.from_environment({}) is None
-    assert AkismetSettings.from_environment({"PYTHON_AKISMET_API_KEY": "k"}) is None
+    options = ModerationOptions()
+    assert AkismetSettings.from_environment(options, "en", {}) is None
+    assert AkismetSettings.from_environment(options, "en", {"PYTHON_AKISMET_API_KEY": "k"}) is None
     settings = AkismetSettings.from_environment(
-        {"PYTHON_AKISMET_API_KEY": "k", "PYTHON_AKISMET_BLOG_URL": BLOG_URL}
+        options, "en", {"PYTHON_AKISMET_API_KEY": "k", "PYTHON_AKISMET_BLOG_URL": BLOG_URL}
     )
     assert settings.api_url == "https://rest.akismet.com" and not settings.is_test
+    assert settings.timeout == options.akismet_timeout
 
 
 def test_every_request_goes_to_the_api_url_with_the_full_context(standin):
