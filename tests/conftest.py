@@ -48,18 +48,19 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def paths(tmp_path: Path):
-    """A tmp project for the moderation tests: settings, comments.json, an inbox path."""
+def project(tmp_path: Path):
+    """A tmp project for the moderation tests (the real pelicanconf.py, a built site's
+    comments.json); its ProjectSettings, as the loader reads them."""
     from tests.support.moderation import make_project
 
     return make_project(tmp_path / "project")
 
 
 @pytest.fixture
-def connection(paths) -> Iterator[object]:
+def connection(project) -> Iterator[object]:
     """The tmp project's inbox, open."""
     from moderation import inbox
 
-    connection = inbox.connect(paths.inbox)
+    connection = inbox.connect(project.inbox)
     yield connection
     connection.close()

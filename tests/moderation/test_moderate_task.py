@@ -19,12 +19,12 @@ INVOKE = Path(sys.executable).parent / "invoke"
 
 @pytest.fixture
 def project(tmp_path):
-    paths = make_project(tmp_path / "project")
+    project = make_project(tmp_path / "project")
     shutil.copy(PROJECT_ROOT / "tasks.py", tmp_path / "project" / "tasks.py")
-    return paths
+    return project
 
 
-def invoke(paths, *arguments: str, env: dict[str, str] | None = None):
+def invoke(project, *arguments: str, env: dict[str, str] | None = None):
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -33,7 +33,7 @@ def invoke(paths, *arguments: str, env: dict[str, str] | None = None):
     environment.update(env or {})
     return subprocess.run(
         [str(INVOKE), "moderate", *arguments],
-        cwd=paths.inbox.parent.parent,
+        cwd=project.inbox.parent.parent,
         env=environment,
         capture_output=True,
         text=True,

@@ -29,8 +29,8 @@ def like(connection, comment_id: str, *readers: str) -> None:
             inbox.add_like(connection, POST, comment_id, reader)
 
 
-def snapshot(paths) -> dict[str, str]:
-    return {p.name: p.read_text() for p in sorted(paths.comments_dir.rglob("*")) if p.is_file()}
+def snapshot(project) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(project.comments_dir.rglob("*")) if p.is_file()}
 
 
 def published_entries(connection, comment_id: str) -> int:
@@ -40,78 +40,78 @@ def published_entries(connection, comment_id: str) -> int:
     )
 
 
-def test_the_file_has_public_fields_only(paths, connection):
+def test_the_file_has_public_fields_only(project, connection):
     parent = add_pending(connection, "First.", website="https://juniper.example.net")
     reply = add_pending(connection, "Second,\nover two lines.", parent_id=parent, author="Ash\nX")
     sneaky = add_pending(connection, "Third.", website="javascript:alert(1)")
     approve(connection, parent, reply, sneaky)
 
-    report = publish.publish(connection, paths.comments_dir, paths.timezone)
+    report = publish.publish(connection, project.comments_dir, project.timezone)
 
     assert sorted(report.published) == sorted([parent, reply, sneaky])
-    folder = paths.comments_dir / POST
+    folder = project.comments_dir / POST
     created = inbox.get_comment(connection, reply)["created_at"]
     assert (folder / f"{reply}.md").read_text() == (
         f"author: Ash X\ndate: {created}\nreplyto: {parent}\n\nSecond,\nover two lines.\n"
     )
     assert "website: https://juniper.example.net\n" in (folder / f"{parent}.md").read_text()
     assert "website" not in (folder / f"{sneaky}.md").read_text()
-    assert files_containing(paths.comments_dir, PRIVATE) == []
+    assert files_containing(project.comments_dir, PRIVATE) == []
 
 
-def test_publishing_twice_publishes_nothing_twice(paths, connection):
+def test_publishing_twice_publishes_nothing_twice(project, connection):
     comment = add_pending(connection, "Thank you for this.")
     approve(connection, comment)
-    first = publish.publish(connection, paths.comments_dir, paths.timezone)
-    files = snapshot(paths)
+    first = publish.publish(connection, project.comments_dir, project.timezone)
+    files = snapshot(project)
 
-    second = publish.publish(connection, paths.comments_dir, paths.timezone)
+    second = publish.publish(connection, project.comments_dir, project.timezone)
 
     assert first.published == [comment] and second.published == []
-    assert snapshot(paths) == files
+    assert snapshot(project) == files
     assert published_entries(connection, comment) == 1
 
 
-def test_a_reply_waits_for_its_undecided_parent(paths, connection):
+def test_a_reply_waits_for_its_undecided_parent(project, connection):
     parent = add_pending(connection, "Still held.")
     reply = add_pending(connection, "A reply.", parent_id=parent)
     with inbox.transaction(connection):
         inbox.decide(connection, parent, Status.HELD, "rule", ["test"])
     approve(connection, reply)
 
-    report = publish.publish(connection, paths.comments_dir, paths.timezone)
+    report = publish.publish(connection, project.comments_dir, project.timezone)
     assert report.published == [] and report.waiting == [reply]
 
     approve(connection, parent)
-    report = publish.publish(connection, paths.comments_dir, paths.timezone)
+    report = publish.publish(connection, project.comments_dir, project.timezone)
     assert report.published == [parent, reply]
 
 
-def test_likes_are_folded_once_and_added_to_an_imported_count(paths, connection):
+def test_likes_are_folded_once_and_added_to_an_imported_count(project, connection):
     ours = add_pending(connection, "Thank you for this.")
     approve(connection, ours)
     like(connection, ours, "r1")
-    publish.publish(connection, paths.comments_dir, paths.timezone)
-    imported = paths.comments_dir / POST / "wp-17.md"
+    publish.publish(connection, project.comments_dir, project.timezone)
+    imported = project.comments_dir / POST / "wp-17.md"
     imported.write_text("author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 5\n\nOld words.\n")
     like(connection, "wp-17", "r1", "r2")
     like(connection, ours, "r2")
 
     for _ in range(2):
-        publish.publish(connection, paths.comments_dir, paths.timezone)
-        assert read_comment_file(paths.comments_dir / POST / f"{ours}.md", UTC).likes == 2
+        publish.publish(connection, project.comments_dir, project.timezone)
+        assert read_comment_file(project.comments_dir / POST / f"{ours}.md", UTC).likes == 2
         assert imported.read_text() == (
             "author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 7\n\nOld words.\n"
         )
     assert inbox.unfolded_likes(connection, POST) == {ours: 0, "wp-17": 0}
 
 
-def run_moderate(paths, **env: str) -> subprocess.Popen:
+def run_moderate(project, **env: str) -> subprocess.Popen:
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_AKISMET", "AKISMET"))
     }
     environment.update(env)
-    root = paths.inbox.parent.parent
+    root = project.inbox.parent.parent
     return subprocess.Popen(
         [sys.executable, "-m", "moderation.pipeline.run", "--root", str(root), "--no-input"],
         env=environment,
@@ -133,19 +133,19 @@ def kill_when(process: subprocess.Popen, ready, timeout: float = 30) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def test_kill_9_mid_publish_then_rerun_loses_and_duplicates_nothing(paths, connection):
+def test_kill_9_mid_publish_then_rerun_loses_and_duplicates_nothing(project, connection):
     ids = [add_pending(connection, f"Comment number {n}.") for n in range(3)]
     approve(connection, *ids)
-    folder = paths.comments_dir / POST
+    folder = project.comments_dir / POST
 
-    process = run_moderate(paths, **{publish.PAUSE_HOOK: "60"})
+    process = run_moderate(project, **{publish.PAUSE_HOOK: "60"})
     kill_when(process, lambda: any(folder.glob("*.md")))
 
     # Killed after the first file was in place, before the inbox recorded it.
     assert len(list(folder.glob("*.md"))) == 1
     assert all(inbox.get_comment(connection, cid)["published_at"] is None for cid in ids)
 
-    rerun = run_moderate(paths)
+    rerun = run_moderate(project)
     assert rerun.wait(timeout=60) == 0, rerun.communicate()[0]
 
     assert sorted(p.stem for p in folder.glob("*.md")) == sorted(ids)
@@ -155,22 +155,22 @@ def test_kill_9_mid_publish_then_rerun_loses_and_duplicates_nothing(paths, conne
         assert published_entries(connection, cid) == 1
 
 
-def test_kill_9_mid_like_fold_then_rerun_counts_once(paths, connection):
-    imported = paths.comments_dir / POST / "wp-3.md"
+def test_kill_9_mid_like_fold_then_rerun_counts_once(project, connection):
+    imported = project.comments_dir / POST / "wp-3.md"
     imported.parent.mkdir(parents=True)
     imported.write_text("author: Wren\ndate: 2016-03-15T10:00:00+00:00\nlikes: 5\n\nOld words.\n")
     like(connection, "wp-3", "r1", "r2")
 
-    process = run_moderate(paths, **{publish.PAUSE_HOOK: "60"})
+    process = run_moderate(project, **{publish.PAUSE_HOOK: "60"})
     kill_when(process, lambda: "likes: 7" in imported.read_text())
 
-    rerun = run_moderate(paths)
+    rerun = run_moderate(project)
     assert rerun.wait(timeout=60) == 0, rerun.communicate()[0]
     assert read_comment_file(imported, UTC).likes == 7
 
 
 def test_a_reply_to_a_comment_that_will_never_show_is_published_under_its_ancestor(
-    paths, connection
+    project, connection
 ):
     top = add_pending(connection, "Top.")
     spam = add_pending(connection, "Spam in the middle.", parent_id=top)
@@ -180,15 +180,15 @@ def test_a_reply_to_a_comment_that_will_never_show_is_published_under_its_ancest
     with inbox.transaction(connection):
         inbox.decide(connection, spam, Status.SPAM, "akismet", ["test"])
 
-    publish.publish(connection, paths.comments_dir, paths.timezone)
+    publish.publish(connection, project.comments_dir, project.timezone)
 
-    folder = paths.comments_dir / POST
+    folder = project.comments_dir / POST
     assert read_comment_file(folder / f"{reply}.md", UTC).replyto == top
     assert read_comment_file(folder / f"{orphan}.md", UTC).replyto is None
 
 
 def test_removing_a_comment_moves_its_replies_up_and_the_site_still_builds(
-    paths, connection, site_copy, tmp_path
+    project, connection, site_copy, tmp_path
 ):
     from tests.support.site import read_html, run_pelican
 
@@ -199,11 +199,11 @@ def test_removing_a_comment_moves_its_replies_up_and_the_site_still_builds(
     )
     reply = add_pending(connection, "A reply that should stay.", parent_id=parent, author="Ash")
     approve(connection, parent, reply)
-    publish.publish(connection, comments_dir, paths.timezone)
+    publish.publish(connection, comments_dir, project.timezone)
     with inbox.transaction(connection):
         inbox.request_removal(connection, parent, token)
 
-    report = publish.publish(connection, comments_dir, paths.timezone)
+    report = publish.publish(connection, comments_dir, project.timezone)
 
     assert report.removed == [parent]
     assert not (comments_dir / POST / f"{parent}.md").exists()

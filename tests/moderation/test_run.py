@@ -34,11 +34,11 @@ def no_akismet(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def published(paths) -> dict[str, str]:
-    return {p.stem: p.read_text() for p in paths.comments_dir.glob("*/*.md")}
+def published(project) -> dict[str, str]:
+    return {p.stem: p.read_text() for p in project.comments_dir.glob("*/*.md")}
 
 
-def test_each_verdict_lands_where_it_should(paths, connection, standin):
+def test_each_verdict_lands_where_it_should(project, connection, standin):
     ham = add_pending(connection, "This made me feel less alone with the texting question.")
     reply = add_pending(connection, "Same here, for what it's worth.", parent_id=ham, author="Ash")
     spam = add_pending(connection, "great post", author="akismet-guaranteed-spam")
@@ -46,7 +46,7 @@ def test_each_verdict_lands_where_it_should(paths, connection, standin):
     care = add_pending(connection, "Reading this, I have been thinking about suicide again.")
     trap = add_pending(connection, "hello", honeypot=True)
 
-    code, output = run_pipeline(paths, no_input=True)
+    code, output = run_pipeline(project, no_input=True)
 
     assert code == 0, output
     assert {cid: status_of(connection, cid) for cid in (ham, reply, spam, blatant, care, trap)} == {
@@ -58,23 +58,23 @@ def test_each_verdict_lands_where_it_should(paths, connection, standin):
         trap: "spam",
     }
     assert inbox.get_comment(connection, care)["needs_care"] == 1
-    files = published(paths)
+    files = published(project)
     assert set(files) == {ham, reply}
     assert f"replyto: {ham}" in files[reply]
     assert files[ham].startswith("author: Juniper\ndate: ")
     assert files[ham].endswith("\n\nThis made me feel less alone with the texting question.\n")
-    assert files_containing(paths.comments_dir, PRIVATE) == []
+    assert files_containing(project.comments_dir, PRIVATE) == []
     # The honeypot decided that one locally: Akismet was never asked about it.
     asked = {r.form["comment_content"] for r in standin.calls("comment-check")}
     assert "hello" not in asked and len(asked) == 5
     assert "NEEDS CARE" in output
 
 
-def test_without_a_key_local_rules_run_and_the_rest_is_held(paths, connection, no_akismet):
+def test_without_a_key_local_rules_run_and_the_rest_is_held(project, connection, no_akismet):
     kind = add_pending(connection, "Thank you for this.", author="[/b]Odd [red]name")
     trap = add_pending(connection, "hello", honeypot=True)
 
-    code, output = run_pipeline(paths, no_input=True)
+    code, output = run_pipeline(project, no_input=True)
 
     assert code == 0
     assert "Akismet is not configured" in output
@@ -82,30 +82,30 @@ def test_without_a_key_local_rules_run_and_the_rest_is_held(paths, connection, n
     assert status_of(connection, kind) == "held"
     assert status_of(connection, trap) == "spam"
     assert "Akismet is not configured" in json.loads(inbox.get_comment(connection, kind)["reasons"])
-    assert published(paths) == {}
+    assert published(project) == {}
 
 
-def test_an_invalid_key_stops_before_changing_anything(paths, connection, standin, monkeypatch):
+def test_an_invalid_key_stops_before_changing_anything(project, connection, standin, monkeypatch):
     monkeypatch.setenv("PYTHON_AKISMET_API_KEY", "not-my-key")
     comment = add_pending(connection, "Thank you for this.")
     trap = add_pending(connection, "hello", honeypot=True)
     decisions_before = len(inbox.decision_log(connection))
 
-    code, output = run_pipeline(paths, no_input=True)
+    code, output = run_pipeline(project, no_input=True)
 
     assert code == 2
     assert "refused the API key" in output and "stopped before changing anything" in output
     assert status_of(connection, comment) == "pending" and status_of(connection, trap) == "pending"
     assert len(inbox.decision_log(connection)) == decisions_before
-    assert published(paths) == {}
+    assert published(project) == {}
     assert standin.calls("comment-check") == []
 
 
-def test_akismet_down_leaves_comments_pending_and_exits_non_zero(paths, connection, standin):
+def test_akismet_down_leaves_comments_pending_and_exits_non_zero(project, connection, standin):
     comment = add_pending(connection, "Thank you for this.")
     standin.fail_always = True
 
-    code, output = run_pipeline(paths, no_input=True)
+    code, output = run_pipeline(project, no_input=True)
 
     assert code == 1
     assert status_of(connection, comment) == "pending"
@@ -115,44 +115,44 @@ def test_akismet_down_leaves_comments_pending_and_exits_non_zero(paths, connecti
     assert len(standin.requests) == 3  # verify-key: the first try and two retries
 
     standin.fail_always = False
-    code, _ = run_pipeline(paths, no_input=True)
+    code, _ = run_pipeline(project, no_input=True)
     assert code == 0 and status_of(connection, comment) == "approved"
-    assert set(published(paths)) == {comment}
+    assert set(published(project)) == {comment}
 
 
-def test_hold_all_sends_even_clean_comments_to_review(paths, connection, standin):
+def test_hold_all_sends_even_clean_comments_to_review(project, connection, standin):
     comment = add_pending(connection, "Thank you for this.")
-    code, _ = run_pipeline(paths, replace(FAST, hold_all=True), no_input=True)
+    code, _ = run_pipeline(project, replace(FAST, hold_all=True), no_input=True)
     assert code == 0 and status_of(connection, comment) == "held"
 
 
-def test_first_comment_from_a_new_email_is_held_when_asked(paths, connection, standin):
+def test_first_comment_from_a_new_email_is_held_when_asked(project, connection, standin):
     settings = replace(FAST, hold_first_comment=True)
     first = add_pending(connection, "Thank you for this.", email="new@example.org")
-    run_pipeline(paths, settings, no_input=True)
+    run_pipeline(project, settings, no_input=True)
     assert status_of(connection, first) == "held"
 
     with inbox.transaction(connection):
         inbox.decide(connection, first, inbox.Status.APPROVED, "author", ["review"])
     second = add_pending(connection, "Back again.", email="NEW@example.org")
-    run_pipeline(paths, settings, no_input=True)
+    run_pipeline(project, settings, no_input=True)
     assert status_of(connection, second) == "approved"
 
 
-def test_dry_run_shows_the_decisions_and_writes_nothing(paths, connection, standin):
+def test_dry_run_shows_the_decisions_and_writes_nothing(project, connection, standin):
     comment = add_pending(connection, "Thank you for this.")
     decisions_before = len(inbox.decision_log(connection))
 
-    code, output = run_pipeline(paths, dry_run=True)
+    code, output = run_pipeline(project, dry_run=True)
 
     assert code == 0
     assert comment in output and "approved" in output and "Would publish 1" in output
     assert status_of(connection, comment) == "pending"
     assert len(inbox.decision_log(connection)) == decisions_before
-    assert not paths.comments_dir.exists()
+    assert not project.comments_dir.exists()
 
 
-def test_private_details_are_purged_after_the_set_days(paths, connection, no_akismet):
+def test_private_details_are_purged_after_the_set_days(project, connection, no_akismet):
     old = add_pending(connection, "An old comment.")
     recent = add_pending(connection, "A recent comment.")
     with inbox.transaction(connection):
@@ -162,7 +162,7 @@ def test_private_details_are_purged_after_the_set_days(paths, connection, no_aki
             "UPDATE comments SET decided_at = '2020-01-01T00:00:00+00:00' WHERE id = ?", (old,)
         )
 
-    code, output = run_pipeline(paths, no_input=True)
+    code, output = run_pipeline(project, no_input=True)
 
     assert code == 0
     assert "Purged email, IP and user agent of 1 comment decided more than 30 days ago" in output
@@ -172,13 +172,13 @@ def test_private_details_are_purged_after_the_set_days(paths, connection, no_aki
     assert (kept["email"], kept["ip"], kept["user_agent"]) == PRIVATE
 
 
-def test_every_decision_is_logged_and_log_prints_it(paths, connection, standin):
+def test_every_decision_is_logged_and_log_prints_it(project, connection, standin):
     ham = add_pending(connection, "Thank you for this.")
     spam = add_pending(connection, "great post", author="akismet-guaranteed-spam")
     trap = add_pending(connection, "hello", honeypot=True)
-    run_pipeline(paths, no_input=True)
+    run_pipeline(project, no_input=True)
 
-    code, output = run_pipeline(paths, log=True)
+    code, output = run_pipeline(project, log=True)
 
     assert code == 0
     rows = output.splitlines()
@@ -190,36 +190,38 @@ def test_every_decision_is_logged_and_log_prints_it(paths, connection, standin):
     assert POST[:10] in output
 
 
-def test_removal_requests_are_carried_out(paths, connection, standin):
+def test_removal_requests_are_carried_out(project, connection, standin):
     token = "a-secret-removal-token"
     comment = add_pending(
         connection, "Please take this down later.", removal_token_hash=inbox.hash_token(token)
     )
-    run_pipeline(paths, no_input=True)
-    assert set(published(paths)) == {comment}
+    run_pipeline(project, no_input=True)
+    assert set(published(project)) == {comment}
 
     with inbox.transaction(connection):
         assert inbox.request_removal(connection, comment, token) == inbox.RemovalRequest.QUEUED
-    code, output = run_pipeline(paths, no_input=True)
+    code, output = run_pipeline(project, no_input=True)
 
     assert code == 0 and "carried out 1 removal request" in output
-    assert published(paths) == {}
+    assert published(project) == {}
     row = inbox.get_comment(connection, comment)
     assert row["status"] == "removed" and row["body"] == "" and row["email"] is None
 
 
-def test_crisis_language_reaches_review_even_when_akismet_calls_it_spam(paths, connection, standin):
+def test_crisis_language_reaches_review_even_when_akismet_calls_it_spam(
+    project, connection, standin
+):
     comment = add_pending(
         connection, "I keep thinking about suicide.", author="akismet-guaranteed-spam"
     )
-    run_pipeline(paths, no_input=True)
+    run_pipeline(project, no_input=True)
     row = inbox.get_comment(connection, comment)
     assert (row["status"], row["needs_care"], row["akismet_verdict"]) == ("held", 1, "spam")
 
 
-def test_review_spam_lists_the_spam_too(paths, connection, standin):
+def test_review_spam_lists_the_spam_too(project, connection, standin):
     spam = add_pending(connection, "great post", author="akismet-guaranteed-spam")
-    _, plain = run_pipeline(paths, no_input=True)
-    _, listed = run_pipeline(paths, no_input=True, review_spam=True)
+    _, plain = run_pipeline(project, no_input=True)
+    _, listed = run_pipeline(project, no_input=True, review_spam=True)
     assert "Waiting for your review" not in plain
     assert spam in listed.split("Waiting for your review")[1]

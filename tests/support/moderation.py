@@ -66,14 +66,14 @@ def status_of(connection: sqlite3.Connection, comment_id: str) -> str:
 
 
 def run_pipeline(
-    paths: ProjectSettings, settings: ModerationOptions = FAST, **options: bool
+    project: ProjectSettings, settings: ModerationOptions = FAST, **options: bool
 ) -> tuple[int, str]:
     """One non-interactive run of the pipeline with `settings` as its MODERATION options;
     returns its exit status and what it printed."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=200, color_system=None)
-    project = dataclasses.replace(paths, moderation=settings)
-    code = run(project, Options(**options), console, interactive=False)
+    with_options = dataclasses.replace(project, moderation=settings)
+    code = run(with_options, Options(**options), console, interactive=False)
     return code, buffer.getvalue()
 
 
