@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 from jinja2 import Template
 
 from .cache import CommentCache, code_fingerprint
-from .comment_file import CommentFileError
+from .comment_file import CommentFile, CommentFileError
 from .comments_json import PostEntry, write_comments_json
-from .feeds import FeedEntry, atom_feed, feed_entry
+from .feeds import atom_feed, feed_entry
 from .folders import CommentFolder, find_comment_folders, read_comment_folder
 from .rendering import render_comment_markdown
 from .settings import comment_settings
-from .threads import Comment, build_thread, flatten
+from .threads import Comment, build_thread
 
 # The key of this build's CommentsBuild in the generators' shared context.
 STATE_KEY = "threaded_comments_build"
@@ -42,16 +42,15 @@ NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 
 @dataclass
 class PostComments:
-    """All a post's comments come to in one build; what the cache keeps per post."""
+    """What a post's comment files come to, as the cache keeps it: the costly parts."""
 
-    # Top-level comments, each with its replies.
-    comments: list[Comment]
-    # Comment id -> likes, in file-name order: the post's part of comments.json.
-    likes: dict[str, int]
+    # The comment files, parsed, in file-name order, and each one's body as safe HTML.
+    files: list[CommentFile]
+    contents: list[str]
     # The thread as the theme's partials/comment_thread.html makes it ("" without comments).
     html: str
-    # The Atom entries, newest first.
-    entries: list[FeedEntry]
+    # The post's Atom feed of comments.
+    feed: str
 
 
 @dataclass
@@ -69,7 +68,11 @@ class CommentsBuild:
     sitename: str
     # Articles and pages whose comments are published: in comments.json and the feeds.
     published: list[Any] = field(default_factory=list)
-    posts: dict[str, PostComments] = field(default_factory=dict)
+    # Slug -> its comments as Comment objects in file-name order, for every post or page
+    # that takes them.
+    comments: dict[str, list[Comment]] = field(default_factory=dict)
+    # Slug -> its Atom feed of comments.
+    feeds: dict[str, str] = field(default_factory=dict)
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -117,48 +120,75 @@ def _is_open(content: Any, options: dict[str, Any], now: datetime) -> bool:
     return now - date <= timedelta(days=days)
 
 
-def _make_post_comments(
-    build: CommentsBuild, content: Any, is_open: bool, post_url: str
-) -> PostComments:
-    """Read, render and thread a post's comment files, then make its thread and entries."""
-    folder = build.folders.get(content.slug)
-    files = read_comment_folder(folder, build.timezone) if folder else []
-    comments = [
-        Comment(file, str(path), render_comment_markdown(file.body)) for path, file in files
+def _comments(folder: CommentFolder | None, post: PostComments) -> list[Comment]:
+    """The post's comments as templates see them, not yet threaded."""
+    if folder is None:
+        return []
+    paths = [str(folder.path / name) for name, _, _ in folder.stamps]
+    return [
+        Comment(file, path, content)
+        for file, path, content in zip(post.files, paths, post.contents, strict=True)
     ]
+
+
+def _thread(build: CommentsBuild, comments: list[Comment]) -> list[Comment]:
     options = build.options
-    top_level = build_thread(comments, options["MAX_DEPTH"], options["ORDER"] == "newest")
-    html = ""
-    if top_level:
-        html = build.thread_template.render(
-            comments=top_level,
-            post=content.slug,
-            comments_open=is_open,
-            COMMENT_SETTINGS=options,
-            timezone=build.timezone,
-        )
-    newest_first = sorted(flatten(top_level), key=lambda c: c.file.date, reverse=True)
-    return PostComments(
-        comments=top_level,
-        likes={comment.file.id: comment.file.likes for comment in comments},
-        html=html,
-        entries=[feed_entry(comment, content.title, post_url) for comment in newest_first],
+    return build_thread(comments, options["MAX_DEPTH"], options["ORDER"] == "newest")
+
+
+def _post_feed(build: CommentsBuild, content: Any, post_url: str, comments: list[Comment]) -> str:
+    newest_first = sorted(comments, key=lambda comment: comment.file.date, reverse=True)
+    feed_url = build.options["FEED_POST"].format(slug=content.slug)
+    return atom_feed(
+        f"Comments on {content.title} - {build.sitename}",
+        post_url,
+        f"{build.site}/{feed_url}",
+        # A page may have no date; its feed then dates from its newest comment, if any.
+        newest_first[0].file.date if newest_first else getattr(content, "date", None) or NO_DATE,
+        [feed_entry(comment, content.title, post_url) for comment in newest_first],
     )
 
 
 def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
-    """Give an article or page its comments, from the cache if nothing they came from changed."""
+    """Give an article or page its comments, from the cache if nothing they came from changed.
+
+    A post's stamp holds all the thread and the feed are made of, but for what the whole
+    cache depends on (cache.code_fingerprint).
+    """
     slug = content.slug
     folder = build.folders.get(slug)
     post_url = f"{build.site}/{content.url}"
     stamp = (folder.stamps if folder else (), is_open, content.title, post_url, build.sitename)
     post = build.cache.get_post(slug, stamp)
-    if post is None:
-        post = _make_post_comments(build, content, is_open, post_url)
+    if post is not None:
+        comments = _comments(folder, post)
+        top_level = _thread(build, comments)
+    else:
+        files = read_comment_folder(folder, build.timezone) if folder else []
+        comments = [
+            Comment(file, str(path), render_comment_markdown(file.body)) for path, file in files
+        ]
+        top_level = _thread(build, comments)
+        html = ""
+        if top_level:
+            html = build.thread_template.render(
+                comments=top_level,
+                post=slug,
+                comments_open=is_open,
+                COMMENT_SETTINGS=build.options,
+                timezone=build.timezone,
+            )
+        post = PostComments(
+            files=[comment.file for comment in comments],
+            contents=[comment.content for comment in comments],
+            html=html,
+            feed=_post_feed(build, content, post_url, comments),
+        )
         build.cache.store_post(slug, stamp, post)
-    build.posts[slug] = post
-    content.comments = post.comments
-    content.comment_count = len(post.likes)
+    build.comments[slug] = comments
+    build.feeds[slug] = post.feed
+    content.comments = top_level
+    content.comment_count = len(comments)
     content.comments_open = is_open
     # Pelican's templates print it as it is (no autoescape), as they do content.content:
     # the thread template escapes everything but the sanitised bodies.
@@ -203,7 +233,7 @@ def attach_to_pages(generator: Any) -> None:
         if _takes_comments(page):
             _attach(build, page, _is_open(page, build.options, now))
     build.published.extend(page for page in generator.pages if _takes_comments(page))
-    for slug in sorted(build.folders.keys() - build.posts.keys()):
+    for slug in sorted(build.folders.keys() - build.comments.keys()):
         raise CommentFileError(
             build.root / slug,
             f"is a comment folder for no post or page (no slug {slug!r}; a page takes "
@@ -230,22 +260,9 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
     output = Path(generator.output_path)
     options = build.options
     index: list[PostEntry] = []
-    latest: list[FeedEntry] = []
     for content in build.published:
-        post = build.posts[content.slug]
-        # A page may have no date; its feed then dates from its newest comment, if any.
-        date = getattr(content, "date", None) or NO_DATE
-        updated = post.entries[0].date if post.entries else date
-        _write_if_changed(
-            output / content.comments_feed_url,
-            atom_feed(
-                f"Comments on {content.title} - {build.sitename}",
-                f"{build.site}/{content.url}",
-                f"{build.site}/{content.comments_feed_url}",
-                updated,
-                post.entries,
-            ),
-        )
+        _write_if_changed(output / content.comments_feed_url, build.feeds[content.slug])
+        comments = build.comments[content.slug]
         modified = getattr(content, "modified", None) or getattr(content, "date", None)
         index.append(
             PostEntry(
@@ -254,21 +271,31 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
                 title=content.title,
                 open=content.comments_open,
                 modified=modified.isoformat() if modified else "",
-                comments=tuple(post.likes),
-                likes=post.likes,
+                comments=tuple(comment.file.id for comment in comments),
+                likes={comment.file.id: comment.file.likes for comment in comments},
             )
         )
-        latest.extend(post.entries)
     write_comments_json(output / options["JSON_PATH"], index)
-    shown = heapq.nlargest(options["FEED_ALL_LIMIT"], latest, key=lambda entry: entry.date)
+    latest = heapq.nlargest(
+        options["FEED_ALL_LIMIT"],
+        (
+            (comment, content)
+            for content in build.published
+            for comment in build.comments[content.slug]
+        ),
+        key=lambda pair: pair[0].file.date,
+    )
     _write_if_changed(
         output / options["FEED_ALL"],
         atom_feed(
             f"Latest comments - {build.sitename}",
             f"{build.site}/",
             f"{build.site}/{options['FEED_ALL']}",
-            shown[0].date if shown else NO_DATE,
-            shown,
+            latest[0][0].file.date if latest else NO_DATE,
+            [
+                feed_entry(comment, content.title, f"{build.site}/{content.url}")
+                for comment, content in latest
+            ],
         ),
     )
     build.cache.save()

@@ -5,7 +5,7 @@ comments are kept under the post's stamp: its comment files' (name, mtime_ns, si
 the post's own parts that reach the thread or the feeds (title, URL, open or closed). The
 whole cache is dropped when the plugin's code, the thread template, the settings or a
 renderer library's version changes. It lives in CACHE_PATH beside Pelican's, and follows
-CACHE_CONTENT (store) and LOAD_CONTENT_CACHE (load), GZIP_CACHE too.
+CACHE_CONTENT (store) and LOAD_CONTENT_CACHE (load).
 """
 
 from __future__ import annotations
@@ -43,8 +43,13 @@ class CommentCache(FileDataCacher):
     """Each post's comments (whatever the build stores) under the post's stamp."""
 
     def __init__(self, settings: dict[str, Any], fingerprint: str) -> None:
+        # Not gzipped, whatever GZIP_CACHE says: at the default level, compressing a big
+        # site's threads costs seconds a build, and the file is read on every build.
         super().__init__(
-            settings, CACHE_NAME, settings["CACHE_CONTENT"], settings["LOAD_CONTENT_CACHE"]
+            {**settings, "GZIP_CACHE": False},
+            CACHE_NAME,
+            settings["CACHE_CONTENT"],
+            settings["LOAD_CONTENT_CACHE"],
         )
         if self._cache.get(_FINGERPRINT_KEY) != fingerprint:
             self._cache = {_FINGERPRINT_KEY: fingerprint}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
@@ -11,37 +10,29 @@ from .threads import Comment
 ATOM_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
 
 
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    """One comment as an Atom <entry>, ready to place in either feed."""
-
-    date: datetime
-    xml: str
-
-
-def feed_entry(comment: Comment, post_title: str, post_url: str) -> FeedEntry:
+def feed_entry(comment: Comment, post_title: str, post_url: str) -> str:
     """`comment`, on the post titled `post_title` at the absolute `post_url`, as an entry."""
     link = escape(f"{post_url}#comment-{comment.file.id}")
     author = escape(comment.file.author)
     date = comment.file.date.isoformat()
-    return FeedEntry(
-        comment.file.date,
+    return (
         f"<entry><title>{author} on {escape(post_title)}</title>"
         f'<link href="{link}" rel="alternate"/><id>{link}</id>'
         f"<published>{date}</published><updated>{date}</updated>"
         f"<author><name>{author}</name></author>"
-        f'<content type="html">{escape(comment.content, quote=False)}</content></entry>',
+        f'<content type="html">{escape(comment.content, quote=False)}</content></entry>'
     )
 
 
 def atom_feed(
-    title: str, page_url: str, feed_url: str, updated: datetime, entries: list[FeedEntry]
+    title: str, page_url: str, feed_url: str, updated: datetime, entries: list[str]
 ) -> str:
-    """An Atom document of `entries` (in the order given); `updated` is its newest date."""
+    """An Atom document of `entries` (from feed_entry, in the order given); `updated` is its
+    newest date."""
     return (
         f"{ATOM_HEAD}<title>{escape(title)}</title>"
         f'<link href="{escape(page_url)}" rel="alternate"/>'
         f'<link href="{escape(feed_url)}" rel="self"/>'
         f"<id>{escape(feed_url)}</id><updated>{updated.isoformat()}</updated>"
-        f"{''.join(entry.xml for entry in entries)}</feed>\n"
+        f"{''.join(entries)}</feed>\n"
     )
