@@ -11,10 +11,14 @@ import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from threaded_comments import CommentFile, format_comment_file, parse_comment_file
 
 from moderation import inbox
 from moderation.intake.forms import Refusal, check_comment_form
@@ -61,6 +65,31 @@ def test_check_comment_form_names_the_field_at_fault():
     with pytest.raises(Refusal) as refused:
         check_comment_form(valid_comment(website="data:text/html,hi"))
     assert (refused.value.status, refused.value.field) == (422, "website")
+
+
+WEBSITES = st.one_of(
+    st.text(max_size=60),
+    st.text(max_size=60).map("http://x.example/".__add__),
+    st.text(max_size=60).map("https://".__add__),
+)
+
+
+@given(WEBSITES)
+def test_every_website_the_form_accepts_is_kept_by_the_comment_file(website):
+    try:
+        fields = check_comment_form(valid_comment(website=website))
+    except Refusal as refusal:
+        assert refusal.field == "website"
+        return
+    comment = CommentFile(
+        id="c1",
+        author="Wren",
+        date=datetime(2026, 1, 2, tzinfo=UTC),
+        body="Hello.",
+        website=fields.website,
+    )
+    published = parse_comment_file("c1.md", format_comment_file(comment), UTC)
+    assert published.website == (website.strip() or None)
 
 
 # --- rate limits ---
