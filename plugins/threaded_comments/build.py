@@ -15,6 +15,7 @@ Errors raised in these handlers reach Pelican's main(), which exits non-zero.
 from __future__ import annotations
 
 import heapq
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -124,7 +125,9 @@ def _comments(folder: CommentFolder | None, post: PostComments) -> list[Comment]
     """The post's comments as templates see them, not yet threaded."""
     if folder is None:
         return []
-    paths = [str(folder.path / name) for name, _, _ in folder.stamps]
+    # Joined as strings: a Path per comment would cost more than the rest of this.
+    prefix = f"{folder.path}{os.sep}"
+    paths = [prefix + name for name, _, _ in folder.stamps]
     return [
         Comment(file, path, content)
         for file, path, content in zip(post.files, paths, post.contents, strict=True)

@@ -11,12 +11,15 @@ CACHE_CONTENT (store) and LOAD_CONTENT_CACHE (load).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Hashable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from pelican.cache import FileDataCacher
+
+logger = logging.getLogger(__name__)
 
 CACHE_NAME = "threaded_comments.pickle"
 # The libraries whose output the cache keeps: an upgrade (a sanitiser fix, say) must not
@@ -45,12 +48,17 @@ class CommentCache(FileDataCacher):
     def __init__(self, settings: dict[str, Any], fingerprint: str) -> None:
         # Not gzipped, whatever GZIP_CACHE says: at the default level, compressing a big
         # site's threads costs seconds a build, and the file is read on every build.
-        super().__init__(
-            {**settings, "GZIP_CACHE": False},
-            CACHE_NAME,
-            settings["CACHE_CONTENT"],
-            settings["LOAD_CONTENT_CACHE"],
-        )
+        settings = {**settings, "GZIP_CACHE": False}
+        policies = (settings["CACHE_CONTENT"], settings["LOAD_CONTENT_CACHE"])
+        try:
+            super().__init__(settings, CACHE_NAME, *policies)
+        except (AttributeError, ImportError, EOFError, ValueError, TypeError) as error:
+            # A cache written by another version of the plugin (Pelican catches only
+            # OSError and PickleError): start afresh.
+            logger.warning("threaded_comments: ignoring the cache of another version (%s)", error)
+            super().__init__(settings, CACHE_NAME, policies[0], load_policy=False)
+        if not isinstance(self._cache, dict):
+            self._cache = {}
         if self._cache.get(_FINGERPRINT_KEY) != fingerprint:
             self._cache = {_FINGERPRINT_KEY: fingerprint}
         self._fingerprint = fingerprint
