@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # The opening tag of a comment's like count, found by what the page's script finds it by
 # (class comment-likes and the comment's data-comment-id), whatever the attributes' order.
 LIKES_OPENING = re.compile(
-    r'<(?P<tag>[a-z][a-z0-9]*)(?=[^>]*\bclass="comment-likes")[^>]*'
+    r'<(?P<tag>[a-z][a-z0-9]*)(?=[^>]*\bclass="(?:[^"]*\s)?comment-likes[\s"])[^>]*'
     r'\bdata-comment-id="(?P<id>[^"]+)"[^>]*>'
 )
 

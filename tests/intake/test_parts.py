@@ -23,7 +23,7 @@ from threaded_comments import CommentFile, format_comment_file, parse_comment_fi
 from moderation import inbox
 from moderation.intake.forms import Refusal, check_comment_form
 from moderation.intake.ratelimit import RateLimiter
-from moderation.intake.server import site_app
+from moderation.intake.server import site_app, with_live_likes
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
 from tests.support.intake import (
@@ -204,6 +204,21 @@ def test_site_app_serves_pages_404_and_the_intake_on_one_port(built_site):
     assert page.text == (
         '<p class="comment-likes" data-comment-id="c001">Liked by 2 people</p>'
         '<p class="comment-likes" data-comment-id="c002">Liked by 1 person</p>'
+    )
+
+
+def test_live_likes_fill_only_the_like_count_elements():
+    page = (
+        '<article id="comment-0" data-comment-id="0">Words'
+        '<p data-comment-id="0" class="small comment-likes">Liked by 2 people</p></article>'
+        '<p class="comment-likes" data-comment-id="9"></p>'
+        '<p class="comment-likes-note" data-comment-id="0">a note</p>'
+    )
+    assert with_live_likes(page, {"0": 3, "9": 1}) == (
+        '<article id="comment-0" data-comment-id="0">Words'
+        '<p data-comment-id="0" class="small comment-likes">Liked by 3 people</p></article>'
+        '<p class="comment-likes" data-comment-id="9">Liked by 1 person</p>'
+        '<p class="comment-likes-note" data-comment-id="0">a note</p>'
     )
 
 
