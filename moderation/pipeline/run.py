@@ -34,7 +34,6 @@ from threaded_comments import PostEntry, read_comments_json
 
 from moderation import inbox
 from moderation.inbox import Status
-from moderation.pipeline import console as author_console
 from moderation.pipeline import publish, rules
 from moderation.pipeline.akismet_client import (
     AkismetSettings,
@@ -44,7 +43,15 @@ from moderation.pipeline.akismet_client import (
     submit_correction,
 )
 from moderation.pipeline.akismet_client import client as akismet_client
-from moderation.pipeline.console import counted, log_lines, verdict_table
+from moderation.pipeline.console import (
+    Correction,
+    counted,
+    log_lines,
+    review,
+    summary_table,
+    verdict_table,
+    waiting_table,
+)
 from moderation.pipeline.policy import Verdict, decide_automatically, rule_outcomes
 from moderation.settings import ProjectSettings, load_settings
 
@@ -150,7 +157,7 @@ def apply_verdicts(connection: sqlite3.Connection, verdicts: Mapping[str, Verdic
 
 def make_correction(
     akismet_settings: AkismetSettings | None, posts: Mapping[str, PostEntry]
-) -> author_console.Correction:
+) -> Correction:
     """What review calls when the author overrules Akismet: submit-ham or submit-spam."""
 
     def correct(comment: sqlite3.Row, spam: bool) -> str:
@@ -278,9 +285,9 @@ def _review(
     if interactive is None:
         interactive = sys.stdin.isatty()
     if options.no_input or not interactive:
-        console.print(author_console.waiting_table(to_review))
+        console.print(waiting_table(to_review))
         return
-    result = author_console.review(
+    result = review(
         console,
         connection,
         to_review,
@@ -288,7 +295,7 @@ def _review(
         settings.comments_dir,
         make_correction(akismet_settings, posts),
     )
-    console.print(author_console.summary_table(result))
+    console.print(summary_table(result))
 
 
 def run_project(settings: ProjectSettings, options: Options) -> int:
