@@ -27,7 +27,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from rich.console import Console  # noqa: E402
 
 from moderation import inbox  # noqa: E402
-from moderation.pipeline.run import Options, run  # noqa: E402
+from moderation.pipeline.run import CommandLine, run  # noqa: E402
 from moderation.settings import load_settings  # noqa: E402
 from tests.support.akismet_standin import BLOG_URL, VALID_KEY  # noqa: E402
 
@@ -89,7 +89,7 @@ def measure(arguments: argparse.Namespace) -> None:
         console = Console(file=io.StringIO())
 
         started = time.perf_counter()
-        code = run(settings, Options(no_input=True), console, interactive=False)
+        code = run(settings, CommandLine(no_input=True), console, interactive=False)
         elapsed = time.perf_counter() - started
 
         published = len(list(settings.comments_dir.glob("*/*.md")))

@@ -28,7 +28,7 @@ from threaded_comments import SettingsError, comment_settings
 
 INBOX_ENV = "COMMENT_INTAKE_INBOX"
 
-Options = TypeVar("Options", "IntakeOptions", "ModerationOptions")
+OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions")
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class ProjectSettings:
     moderation: ModerationOptions
 
 
-def options_from(cls: type[Options], name: str, values: Mapping[str, Any] | None) -> Options:
+def options_from(cls: type[OptionsT], name: str, values: Mapping[str, Any] | None) -> OptionsT:
     """An options dataclass from a settings dict's upper-case keys; SettingsError naming
     an unknown key (a typo would otherwise be silently ignored)."""
     known = {field.name.upper(): field.name for field in dataclasses.fields(cls)}

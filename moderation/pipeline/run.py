@@ -71,7 +71,7 @@ TABLE_UP_TO = 50
 
 
 @dataclass(frozen=True)
-class Options:
+class CommandLine:
     """The command line: `invoke moderate [--no-input] [--dry-run] [--review-spam] [--log]`."""
 
     no_input: bool = False
@@ -178,7 +178,7 @@ def make_correction(
 
 def run(
     settings: ProjectSettings,
-    options: Options,
+    command_line: CommandLine,
     console: Console,
     *,
     interactive: bool | None = None,
@@ -187,16 +187,16 @@ def run(
 
     `interactive` None: review when standard input is a terminal.
     """
-    if options.dry_run and not settings.inbox.exists():
+    if command_line.dry_run and not settings.inbox.exists():
         console.print(f"No inbox at {settings.inbox}: nothing to moderate.")
         return EXIT_OK
     connection = inbox.connect(settings.inbox)
     try:
-        if options.log:
+        if command_line.log:
             for line in log_lines(connection):
                 console.print(line, markup=False, highlight=False, soft_wrap=True)
             return EXIT_OK
-        return _run(connection, settings, options, console, interactive)
+        return _run(connection, settings, command_line, console, interactive)
     finally:
         connection.close()
 
@@ -204,7 +204,7 @@ def run(
 def _run(
     connection: sqlite3.Connection,
     settings: ProjectSettings,
-    options: Options,
+    command_line: CommandLine,
     console: Console,
     interactive: bool | None,
 ) -> int:
@@ -223,7 +223,7 @@ def _run(
         return EXIT_KEY_REFUSED
     unreachable = [cid for cid, verdict in verdicts.items() if verdict.status is None]
 
-    if options.dry_run:
+    if command_line.dry_run:
         if verdicts:
             console.print(verdict_table(verdicts, "Would decide (dry run: nothing written)"))
         report = publish.publish(connection, settings.comments_dir, settings.timezone, dry_run=True)
@@ -248,7 +248,7 @@ def _run(
             "pending, with the reason, for the next run."
         )
 
-    _review(connection, settings, options, console, posts, akismet_settings, interactive)
+    _review(connection, settings, command_line, console, posts, akismet_settings, interactive)
 
     report = publish.publish(connection, settings.comments_dir, settings.timezone)
     console.print(
@@ -272,19 +272,19 @@ def _run(
 def _review(
     connection: sqlite3.Connection,
     settings: ProjectSettings,
-    options: Options,
+    command_line: CommandLine,
     console: Console,
     posts: Mapping[str, PostEntry],
     akismet_settings: AkismetSettings | None,
     interactive: bool | None,
 ) -> None:
-    statuses = [Status.HELD, Status.SPAM] if options.review_spam else [Status.HELD]
+    statuses = [Status.HELD, Status.SPAM] if command_line.review_spam else [Status.HELD]
     to_review = inbox.comments_with_status(connection, *statuses)
     if not to_review:
         return
     if interactive is None:
         interactive = sys.stdin.isatty()
-    if options.no_input or not interactive:
+    if command_line.no_input or not interactive:
         console.print(waiting_table(to_review))
         return
     result = review(
@@ -298,10 +298,10 @@ def _review(
     console.print(summary_table(result))
 
 
-def run_project(settings: ProjectSettings, options: Options) -> int:
+def run_project(settings: ProjectSettings, command_line: CommandLine) -> int:
     """Run the pipeline for a project's settings on this terminal (the task's way)."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    return run(settings, options, Console())
+    return run(settings, command_line, Console())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -315,13 +315,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--review-spam", action="store_true", help="review the spam list too")
     parser.add_argument("--log", action="store_true", help="print the decision log and stop")
     arguments = parser.parse_args(argv)
-    options = Options(
+    command_line = CommandLine(
         no_input=arguments.no_input,
         dry_run=arguments.dry_run,
         review_spam=arguments.review_spam,
         log=arguments.log,
     )
-    return run_project(load_settings(arguments.root / "pelicanconf.py"), options)
+    return run_project(load_settings(arguments.root / "pelicanconf.py"), command_line)
 
 
 if __name__ == "__main__":

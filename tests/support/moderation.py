@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from moderation import inbox
-from moderation.pipeline.run import Options, run
+from moderation.pipeline.run import CommandLine, run
 from moderation.settings import ModerationOptions, ProjectSettings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,7 +73,7 @@ def run_pipeline(
     buffer = io.StringIO()
     console = Console(file=buffer, width=200, color_system=None)
     with_options = dataclasses.replace(project, moderation=settings)
-    code = run(with_options, Options(**options), console, interactive=False)
+    code = run(with_options, CommandLine(**options), console, interactive=False)
     return code, buffer.getvalue()
 
 
