@@ -15,7 +15,6 @@ Errors raised in these handlers reach Pelican's main(), which exits non-zero.
 from __future__ import annotations
 
 import heapq
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -29,7 +28,12 @@ from .cache import CommentCache, code_fingerprint
 from .comment_file import CommentFile, CommentFileError
 from .comments_json import PostEntry, write_comments_json
 from .feeds import atom_feed, feed_entry
-from .folders import CommentFolder, find_comment_folders, read_comment_folder
+from .folders import (
+    CommentFolder,
+    comment_file_paths,
+    find_comment_folders,
+    read_comment_folder,
+)
 from .rendering import render_comment_markdown
 from .settings import comment_settings
 from .threads import Comment, build_thread
@@ -125,9 +129,7 @@ def _comments(folder: CommentFolder | None, post: PostComments) -> list[Comment]
     """The post's comments as templates see them, not yet threaded."""
     if folder is None:
         return []
-    # Joined as strings: a Path per comment would cost more than the rest of this.
-    prefix = f"{folder.path}{os.sep}"
-    paths = [prefix + name for name, _, _ in folder.stamps]
+    paths = comment_file_paths(folder)
     return [
         Comment(file, path, content)
         for file, path, content in zip(post.files, paths, post.contents, strict=True)
@@ -168,9 +170,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
         top_level = _thread(build, comments)
     else:
         files = read_comment_folder(folder, build.timezone) if folder else []
-        comments = [
-            Comment(file, str(path), render_comment_markdown(file.body)) for path, file in files
-        ]
+        comments = [Comment(file, path, render_comment_markdown(file.body)) for path, file in files]
         top_level = _thread(build, comments)
         html = ""
         if top_level:

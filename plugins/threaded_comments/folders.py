@@ -78,7 +78,13 @@ def find_comment_folders(root: Path) -> dict[str, CommentFolder]:
     return folders
 
 
-def read_comment_folder(folder: CommentFolder, timezone: tzinfo) -> list[tuple[Path, CommentFile]]:
+def comment_file_paths(folder: CommentFolder) -> list[str]:
+    """The paths of the folder's comment files, in file-name order."""
+    # Joined as strings: a Path per comment would cost more than parsing the file.
+    prefix = f"{folder.path}{os.sep}"
+    return [prefix + name for name, _, _ in folder.stamps]
+
+
+def read_comment_folder(folder: CommentFolder, timezone: tzinfo) -> list[tuple[str, CommentFile]]:
     """Every comment file of the folder, parsed, in file-name order, with its path."""
-    paths = [folder.path / name for name, _, _ in folder.stamps]
-    return [(path, read_comment_file(path, timezone)) for path in paths]
+    return [(path, read_comment_file(path, timezone)) for path in comment_file_paths(folder)]

@@ -560,6 +560,53 @@ def test_unchanged_rebuild_gives_the_same_pages_and_edits_show_up(tmp_path):
     )
 
 
+def test_an_unchanged_rebuild_opens_no_comment_file(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    output, log, code = build(content)
+    assert code == 0, log
+    # New text of the same size with the old modification time: the stamp is unchanged,
+    # so the page shows what the cache holds, which proves the file was not read again.
+    path = content / "comments/first-post/r2.md"
+    status = path.stat()
+    path.write_text(path.read_text().replace("Same here.", "Xxxx xxxx."))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    output, log, code = build(content)
+    assert code == 0, log
+    page = read_html(output / POST_URL)
+    assert comment(page, "r2").select_one(".comment-content").get_text(strip=True) == "Same here."
+
+
+def test_a_cache_from_another_version_of_the_plugin_is_ignored(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    cache = tmp_path / "output-cache"
+    cache.mkdir()
+    # A pickle naming a class this version does not have.
+    (cache / "threaded_comments.pickle").write_bytes(b"cthreaded_comments.cache\nGone\n.")
+    output, log, code = build(content)
+    assert code == 0, log
+    assert "ignoring the cache of another version" in log
+    assert len(read_html(output / POST_URL).select("article.comment")) == 10
+
+
+def test_a_changed_thread_template_remakes_the_cached_threads(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    output, log, code = build(content)
+    assert code == 0, log
+    templates = tmp_path / "templates" / "partials"
+    templates.mkdir(parents=True)
+    theirs = (PROJECT_ROOT / "theme/templates/partials/comment_thread.html").read_text()
+    (templates / "comment_thread.html").write_text(
+        theirs.replace('<ol class="comment-list">', '<ol class="comment-list themed">')
+    )
+    override = f"THEME_TEMPLATES_OVERRIDES={json.dumps([str(templates.parent)])}"
+    output, log, code = build(content, override)
+    assert code == 0, log
+    assert read_html(output / POST_URL).select_one("ol.comment-list.themed") is not None
+
+
 def test_a_post_with_hundreds_of_comments_builds_them_all(tmp_path):
     content = tmp_path / "content"
     write_post(content, "busy-post", "2016-03-14 20:00")

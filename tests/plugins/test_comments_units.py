@@ -4,6 +4,7 @@ settings, the cache's fingerprint."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from zoneinfo import ZoneInfo
@@ -160,7 +161,7 @@ def test_folders_are_found_with_their_comment_files_and_read_in_name_order(tmp_p
         "(not a .md or .markdown comment file)"
     ]
     read = read_comment_folder(folders["b-post"], LONDON)
-    assert [(path.name, file.id, file.body) for path, file in read] == [
+    assert [(os.path.basename(path), file.id, file.body) for path, file in read] == [
         ("10.markdown", "10", "Hello."),
         ("2.md", "2", "Hello."),
     ]
