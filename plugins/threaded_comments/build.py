@@ -95,11 +95,12 @@ def _start(generator: Any) -> CommentsBuild:
     template = generator.get_template(THREAD_TEMPLATE)
     template_text = Path(template.filename).read_text(encoding="utf-8")
     fingerprint = code_fingerprint(options, template_text, timezone.key)
+    root = Path(generator.path) / options["PATH"]
     build = CommentsBuild(
         options=options,
         timezone=timezone,
-        root=Path(generator.path) / options["PATH"],
-        folders=find_comment_folders(Path(generator.path) / options["PATH"]),
+        root=root,
+        folders=find_comment_folders(root),
         thread_template=template,
         cache=CommentCache(settings, fingerprint),
         site=(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/"),
@@ -157,14 +158,17 @@ def _post_feed(build: CommentsBuild, content: Any, post_url: str, comments: list
 def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     """Give an article or page its comments, from the cache if nothing they came from changed.
 
-    A post's stamp holds all the thread and the feed are made of, but for what the whole
-    cache depends on (cache.code_fingerprint).
+    A post's stamp holds everything of the post that its thread and feed are made of;
+    what every post's depend on is in the whole cache's fingerprint (code_fingerprint).
     """
     slug = content.slug
     folder = build.folders.get(slug)
     post_url = f"{build.site}/{content.url}"
-    stamp = (folder.stamps if folder else (), is_open, content.title, post_url, build.sitename)
-    post = build.cache.get_post(slug, stamp)
+    date = getattr(content, "date", None)  # pages may have none
+    stamps = folder.stamps if folder else ()
+    stamp = (stamps, is_open, content.title, date, post_url, build.sitename)
+    # Keyed by URL: a post's translations share its slug and comments, not its title.
+    post = build.cache.get_post(content.url, stamp)
     if post is not None:
         comments = _comments(folder, post)
         top_level = _thread(build, comments)
@@ -187,9 +191,11 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
             html=html,
             feed=_post_feed(build, content, post_url, comments),
         )
-        build.cache.store_post(slug, stamp, post)
-    build.comments[slug] = comments
-    build.feeds[slug] = post.feed
+        build.cache.store_post(content.url, stamp, post)
+    # The post in the default language comes first and keeps its feed; translations
+    # show the same comments.
+    build.comments.setdefault(slug, comments)
+    build.feeds.setdefault(slug, post.feed)
     content.comments = top_level
     content.comment_count = len(comments)
     content.comments_open = is_open

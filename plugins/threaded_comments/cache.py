@@ -25,7 +25,8 @@ CACHE_NAME = "threaded_comments.pickle"
 # The libraries whose output the cache keeps: an upgrade (a sanitiser fix, say) must not
 # leave HTML it made before in place.
 RENDERING_LIBRARIES = ("markdown-it-py", "nh3", "jinja2")
-_FINGERPRINT_KEY = "fingerprint"
+# A tuple, so that no URL can be mistaken for it.
+_FINGERPRINT_KEY = ("fingerprint",)
 
 
 def code_fingerprint(options: dict[str, Any], *sources: str) -> str:
@@ -43,7 +44,8 @@ def code_fingerprint(options: dict[str, Any], *sources: str) -> str:
 
 
 class CommentCache(FileDataCacher):
-    """Each post's comments (whatever the build stores) under the post's stamp."""
+    """Each post's comments (whatever the build stores) under the post's stamp, keyed by
+    the post's URL."""
 
     def __init__(self, settings: dict[str, Any], fingerprint: str) -> None:
         # Not gzipped, whatever GZIP_CACHE says: at the default level, compressing a big
@@ -66,16 +68,16 @@ class CommentCache(FileDataCacher):
         self._used: dict[str, tuple[Hashable, Any]] = {}
         self._changed = False
 
-    def get_post(self, slug: str, stamp: Hashable) -> Any:
+    def get_post(self, url: str, stamp: Hashable) -> Any:
         """What was stored for the post under this stamp, or None."""
-        cached = self._cache.get(slug)
+        cached = self._cache.get(url)
         if cached is None or cached[0] != stamp:
             return None
-        self._used[slug] = cached
+        self._used[url] = cached
         return cached[1]
 
-    def store_post(self, slug: str, stamp: Hashable, data: Any) -> None:
-        self._used[slug] = (stamp, data)
+    def store_post(self, url: str, stamp: Hashable, data: Any) -> None:
+        self._used[url] = (stamp, data)
         self._changed = True
 
     def save(self) -> None:
