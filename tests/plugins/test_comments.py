@@ -577,6 +577,27 @@ def test_an_unchanged_rebuild_opens_no_comment_file(tmp_path):
     assert comment(page, "r2").select_one(".comment-content").get_text(strip=True) == "Same here."
 
 
+def test_the_cache_follows_cache_content_and_load_content_cache(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    cache = tmp_path / "output-cache" / "threaded_comments.pickle"
+    output, log, code = build(content, "CACHE_CONTENT=false")
+    assert code == 0, log
+    assert not cache.exists()
+    output, log, code = build(content)
+    assert code == 0, log
+    assert cache.exists()
+    # Same stamp, new text: only a build that does not load the cache reads it.
+    path = content / "comments/first-post/r2.md"
+    status = path.stat()
+    path.write_text(path.read_text().replace("Same here.", "Also me!!"))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    output, log, code = build(content, "LOAD_CONTENT_CACHE=false")
+    assert code == 0, log
+    page = read_html(output / POST_URL)
+    assert comment(page, "r2").select_one(".comment-content").get_text(strip=True) == "Also me!!"
+
+
 def test_a_cache_from_another_version_of_the_plugin_is_ignored(tmp_path):
     content = tmp_path / "content"
     small_site(content)
