@@ -161,14 +161,14 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     A post's stamp holds everything of the post that its thread and feed are made of;
     what every post's depend on is in the whole cache's fingerprint (code_fingerprint).
     """
-    slug = content.slug
+    slug, url = content.slug, content.url  # Pelican works a URL out on each access
     folder = build.folders.get(slug)
-    post_url = f"{build.site}/{content.url}"
+    post_url = f"{build.site}/{url}"
     date = getattr(content, "date", None)  # pages may have none
     stamps = folder.stamps if folder else ()
     stamp = (stamps, is_open, content.title, date, post_url, build.sitename)
     # Keyed by URL: a post's translations share its slug and comments, not its title.
-    post = build.cache.get_post(content.url, stamp)
+    post = build.cache.get_post(url, stamp)
     if post is not None:
         comments = _comments(folder, post)
         top_level = _thread(build, comments)
@@ -191,7 +191,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
             html=html,
             feed=_post_feed(build, content, post_url, comments),
         )
-        build.cache.store_post(content.url, stamp, post)
+        build.cache.store_post(url, stamp, post)
     # The post in the default language comes first and keeps its feed; translations
     # show the same comments.
     build.comments.setdefault(slug, comments)
