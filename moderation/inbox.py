@@ -358,6 +358,17 @@ def has_approved_comment_from(connection: sqlite3.Connection, email: str) -> boo
     return row is not None
 
 
+class StaleDecisionError(Exception):
+    """A decision made on a comment whose status changed since it was read: refused."""
+
+    def __init__(self, comment_id: str, expected: Status, current: str | None) -> None:
+        now = f"is {current}" if current else "no longer exists"
+        super().__init__(f"comment {comment_id} was {expected} when read and {now} now")
+        self.comment_id = comment_id
+        self.expected = expected
+        self.current = current
+
+
 def decide(
     connection: sqlite3.Connection,
     comment_id: str,
@@ -365,19 +376,23 @@ def decide(
     actor: str,
     reasons: list[str],
     *,
+    expected: Status | None = None,
     needs_care: bool | None = None,
     akismet_verdict: str | None = None,
 ) -> None:
     """Move a comment to `status`, store why, and log it (call inside a transaction).
 
-    `needs_care` and `akismet_verdict` are left as they are when None.
+    With `expected`, the status the decider read: the comment changes only if it still
+    has it, else StaleDecisionError (two runs, or the author and a late Akismet verdict,
+    never overwrite each other). `needs_care` and `akismet_verdict` are left as they are
+    when None.
     """
-    connection.execute(
+    changed = connection.execute(
         """UPDATE comments SET status = ?, reasons = ?, decided_by = ?,
                decided_at = CASE WHEN ? THEN ? ELSE decided_at END,
                needs_care = COALESCE(?, needs_care),
                akismet_verdict = COALESCE(?, akismet_verdict)
-           WHERE id = ?""",
+           WHERE id = ? AND (? IS NULL OR status = ?)""",
         (
             str(status),
             json.dumps(reasons),
@@ -387,8 +402,15 @@ def decide(
             None if needs_care is None else int(needs_care),
             akismet_verdict,
             comment_id,
+            expected and str(expected),
+            expected and str(expected),
         ),
-    )
+    ).rowcount
+    if expected is not None and not changed:
+        row = connection.execute(
+            "SELECT status FROM comments WHERE id = ?", (comment_id,)
+        ).fetchone()
+        raise StaleDecisionError(comment_id, expected, row["status"] if row else None)
     log_decision(connection, comment_id, str(status), actor, "; ".join(reasons))
 
 
