@@ -36,8 +36,8 @@ class Comment:
     replies: list[Comment] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
-        # Called only for names the Comment itself lacks: the file's fields. Special
-        # names are never the file's (pickle asks for some before `file` is set).
+        # Called only for names the Comment itself lacks: the file's fields. Special names
+        # (copy, pickle and Jinja probe for some) are never the file's.
         if name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.file, name)
