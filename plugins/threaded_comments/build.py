@@ -17,26 +17,23 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from jinja2 import Template
 
 from .cache import CommentCache, code_fingerprint
-from .comment_file import CommentFile, CommentFileError
+from .comment_file import CommentFileError
 from .comments_json import PostEntry, write_comments_json
 from .feeds import atom_feed, feed_entry
-from .folders import (
-    CommentFolder,
-    comment_file_paths,
-    find_comment_folders,
-    read_comment_folder,
-)
+from .folders import CommentFolder, find_comment_folders, read_comment_folder
 from .rendering import render_comment_markdown
 from .settings import comment_settings
-from .threads import Comment, build_thread
+from .threads import Comment, ThreadOnDemand, build_thread
 
 # The key of this build's CommentsBuild in the generators' shared context.
 STATE_KEY = "threaded_comments_build"
@@ -45,17 +42,20 @@ THREAD_TEMPLATE = "partials/comment_thread"
 NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-@dataclass
-class PostComments:
-    """What a post's comment files come to, as the cache keeps it: the costly parts."""
+class PostComments(NamedTuple):
+    """What a post's comment files come to, as the cache keeps it: strings and small tuples
+    only, so that an unchanged post costs a rebuild no parsing and next to no objects."""
 
-    # The comment files, parsed, in file-name order, and each one's body as safe HTML.
-    files: list[CommentFile]
-    contents: list[str]
     # The thread as the theme's partials/comment_thread.html makes it ("" without comments).
     html: str
     # The post's Atom feed of comments.
     feed: str
+    # For comments.json: the comment ids in file-name order, and each one's likes.
+    ids: tuple[str, ...]
+    likes: tuple[int, ...]
+    # The post's newest comments as (date, Atom entry), newest first, at most FEED_ALL_LIMIT
+    # of them: its candidates for the site-wide feed.
+    latest: tuple[tuple[datetime, str], ...]
 
 
 @dataclass
@@ -73,11 +73,8 @@ class CommentsBuild:
     sitename: str
     # Articles and pages whose comments are published: in comments.json and the feeds.
     published: list[Any] = field(default_factory=list)
-    # Slug -> its comments as Comment objects in file-name order, for every post or page
-    # that takes them.
-    comments: dict[str, list[Comment]] = field(default_factory=dict)
-    # Slug -> its Atom feed of comments.
-    feeds: dict[str, str] = field(default_factory=dict)
+    # Slug -> its comments, for every post or page that takes them.
+    posts: dict[str, PostComments] = field(default_factory=dict)
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -126,32 +123,61 @@ def _is_open(content: Any, options: dict[str, Any], now: datetime) -> bool:
     return now - date <= timedelta(days=days)
 
 
-def _comments(folder: CommentFolder | None, post: PostComments) -> list[Comment]:
-    """The post's comments as templates see them, not yet threaded."""
-    if folder is None:
-        return []
-    paths = comment_file_paths(folder)
-    return [
-        Comment(file, path, content)
-        for file, path, content in zip(post.files, paths, post.contents, strict=True)
-    ]
+def _read_comments(build: CommentsBuild, folder: CommentFolder | None) -> list[Comment]:
+    """The post's comments, read and rendered, in file-name order."""
+    files = read_comment_folder(folder, build.timezone) if folder else []
+    return [Comment(file, path, render_comment_markdown(file.body)) for path, file in files]
 
 
 def _thread(build: CommentsBuild, comments: list[Comment]) -> list[Comment]:
+    """The top-level comments, each with its replies."""
     options = build.options
     return build_thread(comments, options["MAX_DEPTH"], options["ORDER"] == "newest")
 
 
-def _post_feed(build: CommentsBuild, content: Any, post_url: str, comments: list[Comment]) -> str:
+def _read_thread(build: CommentsBuild, folder: CommentFolder | None) -> list[Comment]:
+    return _thread(build, _read_comments(build, folder))
+
+
+def _make_post(
+    build: CommentsBuild,
+    content: Any,
+    post_url: str,
+    is_open: bool,
+    comments: list[Comment],
+    top_level: list[Comment],
+) -> PostComments:
+    """The thread's HTML, the post's feed and what comments.json needs, from its comments
+    (in file-name order) and its thread."""
+    html = ""
+    if top_level:
+        html = build.thread_template.render(
+            comments=top_level,
+            post=content.slug,
+            comments_open=is_open,
+            COMMENT_SETTINGS=build.options,
+            timezone=build.timezone,
+        )
     newest_first = sorted(comments, key=lambda comment: comment.file.date, reverse=True)
+    entries = [
+        (comment.file.date, feed_entry(comment, content.title, post_url))
+        for comment in newest_first
+    ]
     feed_url = build.options["FEED_POST"].format(slug=content.slug)
-    return atom_feed(
+    feed = atom_feed(
         f"Comments on {content.title} - {build.sitename}",
         post_url,
         f"{build.site}/{feed_url}",
         # A page may have no date; its feed then dates from its newest comment, if any.
-        newest_first[0].file.date if newest_first else getattr(content, "date", None) or NO_DATE,
-        [feed_entry(comment, content.title, post_url) for comment in newest_first],
+        entries[0][0] if entries else getattr(content, "date", None) or NO_DATE,
+        [entry for _, entry in entries],
+    )
+    return PostComments(
+        html=html,
+        feed=feed,
+        ids=tuple(comment.file.id for comment in comments),
+        likes=tuple(comment.file.likes for comment in comments),
+        latest=tuple(entries[: build.options["FEED_ALL_LIMIT"]]),
     )
 
 
@@ -169,35 +195,19 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     stamp = (stamps, is_open, content.title, date, post_url, build.sitename)
     # Keyed by URL: a post's translations share its slug and comments, not its title.
     post = build.cache.get_post(url, stamp)
-    if post is not None:
-        comments = _comments(folder, post)
+    if post is None:
+        comments = _read_comments(build, folder)
         top_level = _thread(build, comments)
-    else:
-        files = read_comment_folder(folder, build.timezone) if folder else []
-        comments = [Comment(file, path, render_comment_markdown(file.body)) for path, file in files]
-        top_level = _thread(build, comments)
-        html = ""
-        if top_level:
-            html = build.thread_template.render(
-                comments=top_level,
-                post=slug,
-                comments_open=is_open,
-                COMMENT_SETTINGS=build.options,
-                timezone=build.timezone,
-            )
-        post = PostComments(
-            files=[comment.file for comment in comments],
-            contents=[comment.content for comment in comments],
-            html=html,
-            feed=_post_feed(build, content, post_url, comments),
-        )
+        post = _make_post(build, content, post_url, is_open, comments, top_level)
         build.cache.store_post(url, stamp, post)
+        content.comments = top_level
+    else:
+        # Its files are read again only if a template walks the comments.
+        content.comments = ThreadOnDemand(partial(_read_thread, build, folder))
     # The post in the default language comes first and keeps its feed; translations
     # show the same comments.
-    build.comments.setdefault(slug, comments)
-    build.feeds.setdefault(slug, post.feed)
-    content.comments = top_level
-    content.comment_count = len(comments)
+    build.posts.setdefault(slug, post)
+    content.comment_count = len(post.ids)
     content.comments_open = is_open
     # Pelican's templates print it as it is (no autoescape), as they do content.content:
     # the thread template escapes everything but the sanitised bodies.
@@ -242,7 +252,7 @@ def attach_to_pages(generator: Any) -> None:
         if _takes_comments(page):
             _attach(build, page, _is_open(page, build.options, now))
     build.published.extend(page for page in generator.pages if _takes_comments(page))
-    for slug in sorted(build.folders.keys() - build.comments.keys()):
+    for slug in sorted(build.folders.keys() - build.posts.keys()):
         raise CommentFileError(
             build.root / slug,
             f"is a comment folder for no post or page (no slug {slug!r}; a page takes "
@@ -270,8 +280,8 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
     options = build.options
     index: list[PostEntry] = []
     for content in build.published:
-        _write_if_changed(output / content.comments_feed_url, build.feeds[content.slug])
-        comments = build.comments[content.slug]
+        post = build.posts[content.slug]
+        _write_if_changed(output / content.comments_feed_url, post.feed)
         modified = getattr(content, "modified", None) or getattr(content, "date", None)
         index.append(
             PostEntry(
@@ -280,19 +290,16 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
                 title=content.title,
                 open=content.comments_open,
                 modified=modified.isoformat() if modified else "",
-                comments=tuple(comment.file.id for comment in comments),
-                likes={comment.file.id: comment.file.likes for comment in comments},
+                comments=post.ids,
+                likes=dict(zip(post.ids, post.likes, strict=True)),
             )
         )
     write_comments_json(output / options["JSON_PATH"], index)
+    # Each post's own newest comments are its only candidates.
     latest = heapq.nlargest(
         options["FEED_ALL_LIMIT"],
-        (
-            (comment, content)
-            for content in build.published
-            for comment in build.comments[content.slug]
-        ),
-        key=lambda pair: pair[0].file.date,
+        chain.from_iterable(build.posts[content.slug].latest for content in build.published),
+        key=itemgetter(0),
     )
     _write_if_changed(
         output / options["FEED_ALL"],
@@ -300,11 +307,8 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
             f"Latest comments - {build.sitename}",
             f"{build.site}/",
             f"{build.site}/{options['FEED_ALL']}",
-            latest[0][0].file.date if latest else NO_DATE,
-            [
-                feed_entry(comment, content.title, f"{build.site}/{content.url}")
-                for comment, content in latest
-            ],
+            latest[0][0] if latest else NO_DATE,
+            [entry for _, entry in latest],
         ),
     )
     build.cache.save()

@@ -8,6 +8,7 @@ place in the thread. A new field in the comment file therefore needs no change h
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,3 +109,35 @@ def flatten(top_level: list[Comment]) -> list[Comment]:
         result.append(comment)
         stack.extend(reversed(comment.replies))
     return result
+
+
+class ThreadOnDemand(Sequence[Comment]):
+    """A post's top-level comments, made the first time a template looks at them.
+
+    The plugin's one piece of lazy machinery, and a newcomer can skip it: it behaves as
+    the list of top-level `Comment`s that `make` returns. On a rebuild, an unchanged post's
+    thread HTML, feed, ids and likes come from the cache, so nothing needs its Comment
+    objects unless a template walks `article.comments`; making 20,000 of them anyway (or
+    keeping them in the cache) was a fifth of what comments cost an unchanged rebuild.
+    """
+
+    def __init__(self, make: Callable[[], list[Comment]]) -> None:
+        self._make: Callable[[], list[Comment]] | None = make
+        self._comments: list[Comment] = []
+
+    def _made(self) -> list[Comment]:
+        if self._make is not None:
+            self._comments, self._make = self._make(), None
+        return self._comments
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._made()[index]
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __iter__(self) -> Iterator[Comment]:
+        return iter(self._made())
+
+    def __repr__(self) -> str:
+        return f"ThreadOnDemand({self._made()!r})"
