@@ -48,14 +48,12 @@ class PostComments(NamedTuple):
 
     # The thread as the theme's partials/comment_thread.html makes it ("" without comments).
     html: str
-    # The post's Atom feed of comments.
-    feed: str
     # For comments.json: the comment ids in file-name order, and each one's likes.
     ids: tuple[str, ...]
     likes: tuple[int, ...]
-    # The post's newest comments as (date, Atom entry), newest first, at most FEED_ALL_LIMIT
-    # of them: its candidates for the site-wide feed.
-    latest: tuple[tuple[datetime, str], ...]
+    # Its comments as (date, Atom entry), newest first: its feed, and the first
+    # FEED_ALL_LIMIT of them its candidates for the site-wide feed.
+    entries: tuple[tuple[datetime, str], ...]
 
 
 @dataclass
@@ -147,8 +145,8 @@ def _make_post(
     comments: list[Comment],
     top_level: list[Comment],
 ) -> PostComments:
-    """The thread's HTML, the post's feed and what comments.json needs, from its comments
-    (in file-name order) and its thread."""
+    """The thread's HTML, the feed's entries and what comments.json needs, from the post's
+    comments (in file-name order) and its thread."""
     html = ""
     if top_level:
         html = build.thread_template.render(
@@ -159,25 +157,25 @@ def _make_post(
             timezone=build.timezone,
         )
     newest_first = sorted(comments, key=lambda comment: comment.file.date, reverse=True)
-    entries = [
-        (comment.file.date, feed_entry(comment, content.title, post_url))
-        for comment in newest_first
-    ]
-    feed_url = build.options["FEED_POST"].format(slug=content.slug)
-    feed = atom_feed(
-        f"Comments on {content.title} - {build.sitename}",
-        post_url,
-        f"{build.site}/{feed_url}",
-        # A page may have no date; its feed then dates from its newest comment, if any.
-        entries[0][0] if entries else getattr(content, "date", None) or NO_DATE,
-        [entry for _, entry in entries],
-    )
     return PostComments(
         html=html,
-        feed=feed,
         ids=tuple(comment.file.id for comment in comments),
         likes=tuple(comment.file.likes for comment in comments),
-        latest=tuple(entries[: build.options["FEED_ALL_LIMIT"]]),
+        entries=tuple(
+            (comment.file.date, feed_entry(comment, content.title, post_url))
+            for comment in newest_first
+        ),
+    )
+
+
+def _post_feed(build: CommentsBuild, content: Any, post_url: str, post: PostComments) -> str:
+    return atom_feed(
+        f"Comments on {content.title} - {build.sitename}",
+        post_url,
+        f"{build.site}/{content.comments_feed_url}",
+        # A page may have no date; its feed then dates from its newest comment, if any.
+        post.entries[0][0] if post.entries else getattr(content, "date", None) or NO_DATE,
+        [entry for _, entry in post.entries],
     )
 
 
@@ -281,12 +279,14 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
     index: list[PostEntry] = []
     for content in build.published:
         post = build.posts[content.slug]
-        _write_if_changed(output / content.comments_feed_url, post.feed)
+        url = content.url  # worked out on each access
+        feed = _post_feed(build, content, f"{build.site}/{url}", post)
+        _write_if_changed(output / content.comments_feed_url, feed)
         modified = getattr(content, "modified", None) or getattr(content, "date", None)
         index.append(
             PostEntry(
                 slug=content.slug,
-                url=f"/{content.url}",
+                url=f"/{url}",
                 title=content.title,
                 open=content.comments_open,
                 modified=modified.isoformat() if modified else "",
@@ -296,9 +296,10 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
         )
     write_comments_json(output / options["JSON_PATH"], index)
     # Each post's own newest comments are its only candidates.
+    limit = options["FEED_ALL_LIMIT"]
     latest = heapq.nlargest(
-        options["FEED_ALL_LIMIT"],
-        chain.from_iterable(build.posts[content.slug].latest for content in build.published),
+        limit,
+        chain.from_iterable(build.posts[c.slug].entries[:limit] for c in build.published),
         key=itemgetter(0),
     )
     _write_if_changed(

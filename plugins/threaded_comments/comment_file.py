@@ -34,7 +34,8 @@ COMMENT_EXTENSIONS = (".md", ".markdown")
 # Ids and post slugs are file names: safe characters only.
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 WEBSITE_MAX = 200
-_KEY_LINE = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:\s?(.*)")
+# A header line is `key: value`, the key an identifier ("Author" reads as "author").
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 # Characters a website may not hold: they would end an attribute or a header line.
 _WEBSITE_FORBIDDEN = frozenset("\"'<>\\`{}|^")
 # Fields the writer knows, in the order it writes them; a parsed file keeps only these.
@@ -92,12 +93,18 @@ def website_problem(url: str) -> str | None:
     """
     if len(url) > WEBSITE_MAX:
         return f"is longer than {WEBSITE_MAX} characters"
-    if any(
-        character.isspace()
-        or character in _WEBSITE_FORBIDDEN
-        or unicodedata.category(character) in ("Cc", "Cf", "Cs", "Co", "Cn")
-        for character in url
-    ):
+    if url.isascii():
+        # The common case, without a look-up per character: the only ASCII characters of
+        # the categories below are the control characters, which are not printable.
+        allowed = url.isprintable() and " " not in url and _WEBSITE_FORBIDDEN.isdisjoint(url)
+    else:
+        allowed = not any(
+            character.isspace()
+            or character in _WEBSITE_FORBIDDEN
+            or unicodedata.category(character) in ("Cc", "Cf", "Cs", "Co", "Cn")
+            for character in url
+        )
+    if not allowed:
         return "contains spaces, quotes, angle brackets or control characters"
     try:
         parts = urlsplit(url)
@@ -126,8 +133,7 @@ def _split_header(path: Path | str, text: str) -> tuple[dict[str, str], str]:
     text = text.lstrip("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.lstrip("\n")
-    header, _, body = text.partition("\n\n")
+    header, _, body = text.lstrip("\n").partition("\n\n")
     metadata: dict[str, str] = {}
     last_key = None
     for number, line in enumerate(header.split("\n"), start=1):
@@ -135,13 +141,14 @@ def _split_header(path: Path | str, text: str) -> tuple[dict[str, str], str]:
             # An indented line continues the value above, as in Pelican's Markdown reader.
             metadata[last_key] += " " + line.strip()
             continue
-        match = _KEY_LINE.fullmatch(line)
-        if match is None:
+        key, colon, value = line.partition(":")
+        key = key.rstrip()
+        if not colon or not _KEY.fullmatch(key):
             raise CommentFileError(path, f"line {number} is not 'key: value': {line[:60]!r}")
-        last_key = match.group(1).lower()
+        last_key = key.lower()
         if last_key in metadata:
             raise CommentFileError(path, f"'{last_key}' is given twice")
-        metadata[last_key] = match.group(2).strip()
+        metadata[last_key] = value.strip()
     return metadata, body.strip("\n")
 
 
