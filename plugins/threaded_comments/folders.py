@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
-from .comment_file import CommentFile, CommentFileError, comment_id_from_name, read_comment_file
+from .comment_file import (
+    COMMENT_EXTENSIONS,
+    CommentFile,
+    CommentFileError,
+    comment_id_from_name,
+    read_comment_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,30 +37,40 @@ class CommentFolder:
 
 def _stamp_comment_files(folder: os.DirEntry[str]) -> tuple[Stamp, ...]:
     stamps = []
-    # Comment id -> file name, to catch `a.md` beside `a.markdown`.
-    names: dict[str, str] = {}
     with os.scandir(folder.path) as entries:
         for entry in entries:
+            name = entry.name
             # Hidden files are an editor's or a write in progress (atomic_write's temp files).
-            if entry.name.startswith("."):
+            if name.startswith("."):
                 continue
-            comment_id = comment_id_from_name(entry.name)
-            if comment_id is None or not entry.is_file():
+            if not name.endswith(COMMENT_EXTENSIONS) or not entry.is_file():
                 logger.warning(
                     "threaded_comments: skipping %s (not a .md or .markdown comment file)",
                     entry.path,
                 )
                 continue
-            if comment_id in names:
-                first, second = sorted((names[comment_id], entry.name))
-                raise CommentFileError(
-                    Path(folder.path) / second,
-                    f"has the same comment id as {Path(folder.path) / first}",
-                )
-            names[comment_id] = entry.name
             status = entry.stat()
-            stamps.append((entry.name, status.st_mtime_ns, status.st_size))
-    return tuple(sorted(stamps))
+            stamps.append((name, status.st_mtime_ns, status.st_size))
+    stamps.sort()
+    _check_one_file_per_id(folder, stamps)
+    return tuple(stamps)
+
+
+def _check_one_file_per_id(folder: os.DirEntry[str], stamps: list[Stamp]) -> None:
+    """Raise CommentFileError for `a.md` beside `a.markdown`."""
+    # A comment file's id is its name up to the last dot: the quick check.
+    if len({name.rpartition(".")[0] for name, _, _ in stamps}) == len(stamps):
+        return
+    # Comment id -> file name.
+    names: dict[str | None, str] = {}
+    for name, _, _ in stamps:
+        comment_id = comment_id_from_name(name)
+        if comment_id in names:
+            raise CommentFileError(
+                Path(folder.path) / name,
+                f"has the same comment id as {Path(folder.path) / names[comment_id]}",
+            )
+        names[comment_id] = name
 
 
 def find_comment_folders(root: Path) -> dict[str, CommentFolder]:

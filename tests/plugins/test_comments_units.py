@@ -19,9 +19,11 @@ from threaded_comments import (
     comment_settings,
     likes_text,
     read_comment_file,
+    website_problem,
 )
+from threaded_comments.comment_file import _split_header
 from threaded_comments.folders import find_comment_folders, read_comment_folder
-from threaded_comments.threads import build_thread, flatten
+from threaded_comments.threads import ThreadOnDemand, build_thread, flatten
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -187,3 +189,56 @@ def test_the_cache_is_dropped_when_a_renderer_library_changes(monkeypatch):
         cache, "version", lambda library: "0.0.1" if library == "nh3" else version(library)
     )
     assert cache.code_fingerprint(options, "template") != before
+
+
+def test_a_thread_on_demand_is_made_once_when_first_looked_at_and_reads_as_its_list():
+    made = []
+
+    def make_thread():
+        made.append(1)
+        return build_thread([make("a", 0), make("b", 1, "a"), make("c", 2)], 5, False)
+
+    thread = ThreadOnDemand(make_thread)
+    assert made == []
+    assert [c.id for c in thread] == ["a", "c"]
+    assert len(thread) == 2 and thread[0].replies[0].id == "b" and thread[-1].id == "c"
+    assert bool(thread) and next(reversed(thread)).id == "c"
+    assert made == [1]
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "value"),
+    [
+        ("Author: Ruth", "author", "Ruth"),
+        ("author :Ruth", "author", "Ruth"),
+        ("author:\tRuth: Ann  ", "author", "Ruth: Ann"),
+        ("x-Custom_1: y", "x-custom_1", "y"),
+    ],
+)
+def test_header_lines_read_as_key_and_value(line, key, value):
+    metadata, body = _split_header("c.md", f"{line}\n\nBody.")
+    assert metadata == {key: value} and body == "Body."
+
+
+@pytest.mark.parametrize("line", ["1key: x", "two words: x", "no colon", ": x", "k\u00e9y: x"])
+def test_a_header_line_without_an_identifier_key_is_an_error(line):
+    with pytest.raises(CommentFileError, match="line 1 is not 'key: value'"):
+        _split_header("c.md", f"{line}\n\nBody.")
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://example.org/a?b=c#d", True),
+        ("https://ex\u00e4mple.org/caf\u00e9", True),
+        ("https://example.org/a b", False),
+        ("https://example.org/\x7f", False),
+        ("https://example.org/\x1f", False),
+        ("https://example.org/\u00a0", False),
+        ("https://example.org/\u200b", False),
+        ('https://example.org/"', False),
+        ("https://example.org/`", False),
+    ],
+)
+def test_the_website_rule_is_the_same_for_ascii_and_other_text(url, allowed):
+    assert (website_problem(url) is None) is allowed
