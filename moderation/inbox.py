@@ -242,6 +242,14 @@ def log_decision(
     )
 
 
+def count_waiting(connection: sqlite3.Connection) -> int:
+    """How many comments wait for the pipeline or the author (pending or held)."""
+    return connection.execute(
+        "SELECT COUNT(*) FROM comments WHERE status IN (?, ?)",
+        (str(Status.PENDING), str(Status.HELD)),
+    ).fetchone()[0]
+
+
 # --- Intake: likes and removal requests (used by moderation.intake) ---
 # A like names its comment by (post slug, comment id): ids are unique within a post only.
 

@@ -52,6 +52,7 @@ from moderation.intake.forms import (
     parse_json,
     parse_urlencoded,
 )
+from moderation.intake.guards import Origins, WaitingCap
 from moderation.intake.ratelimit import RateLimiter
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
@@ -84,15 +85,23 @@ def wants_json(request: Request) -> bool:
 class Intake:
     """The intake's state: settings, targets, the inbox writer and the rate limiters."""
 
-    def __init__(self, settings: ProjectSettings) -> None:
+    def __init__(self, settings: ProjectSettings, port: int | None = None) -> None:
+        """`port`: where `invoke serve` serves the site and the intake on 127.0.0.1."""
         self.settings = settings
         options = settings.intake
+        self.origins = Origins(settings, port)
         self.targets = Targets(settings.comments_json)
         self.writer = InboxWriter(
             settings.inbox, synchronous=options.synchronous, max_batch=options.max_batch
         )
         self.comment_limits = limiter(options.comment_rate_limit)
         self.like_limits = limiter(options.like_rate_limit)
+        self.comment_like_limits = limiter(options.comment_like_rate_limit)
+        self.waiting_cap = (
+            WaitingCap(options.max_waiting, partial(self.writer.read, inbox.count_waiting))
+            if options.max_waiting is not None
+            else None
+        )
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -133,15 +142,21 @@ class Intake:
                 "replyto",
             )
         address = client_address(request)
-        check_rate(self.comment_limits, address, "comments")
+        reserve(self.comment_limits, address, "comments from your address")
+        try:
+            if self.waiting_cap:
+                await self.waiting_cap.admit()
+        except BaseException:
+            refund(self.comment_limits, address)
+            raise
         token = secrets.token_urlsafe(24)
         comment = inbox.NewComment(
             post_slug=post.slug,
             author=form.author,
             email=form.email,
             body=form.comment,
-            # Absolute, as Akismet wants it; without a SITEURL the site is where the intake is.
-            permalink=(self.settings.site_url or api_origin(request)) + post.url,
+            # Absolute, as Akismet wants it, from configuration only (never the Host header).
+            permalink=self.origins.site + post.url,
             parent_id=form.replyto,
             website=form.website,
             ip=address,
@@ -150,11 +165,16 @@ class Intake:
             honeypot=form.honeypot,
             removal_token_hash=inbox.hash_token(token),
         )
-        comment_id = await self.writer.write(partial(inbox.insert_comment, comment=comment))
-        if self.comment_limits:
-            self.comment_limits.hit(address)
+        try:
+            comment_id = await self.writer.write(partial(inbox.insert_comment, comment=comment))
+        except BaseException:
+            # Not stored: the reader's attempt and the inbox's room are given back.
+            refund(self.comment_limits, address)
+            if self.waiting_cap:
+                self.waiting_cap.release()
+            raise
         log.info("intake: comment %s received for %s", comment_id, post.slug)
-        removal_url = removal_link(request, comment_id, token)
+        removal_url = self.removal_link(comment_id, token)
         if wants_json(request):
             return JSONResponse(
                 {
@@ -183,7 +203,7 @@ class Intake:
             return HTMLResponse(pages.no_receipt_page(), status_code=404)
         slug, comment_id, token = parts
         post = self.targets.post(slug)
-        removal_url = removal_link(request, comment_id, token)
+        removal_url = self.removal_link(comment_id, token)
         response = HTMLResponse(
             pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
             headers={"Cache-Control": "no-store"},
@@ -225,10 +245,18 @@ class Intake:
         post = self.target_post(request, like.post)
         if like.comment not in post.comments:
             raise Refusal(404, "There is no such comment on this post.", "comment")
+        if not post.open:
+            raise Refusal(403, f"“{post.title}” is closed: it takes no more likes.", "post")
         address = client_address(request)
-        check_rate(self.like_limits, address, "likes")
-        if self.like_limits:
-            self.like_limits.hit(address)
+        reserve(self.like_limits, address, "likes from your address")
+        # Per comment too: many addresses (or one with many user agents) cannot pile up likes.
+        try:
+            reserve(
+                self.comment_like_limits, f"{post.slug}/{like.comment}", "likes on this comment"
+            )
+        except Refusal:
+            refund(self.like_limits, address)
+            raise
         period = str(int(time.time() // (self.settings.intake.like_salt_days * 86400)))
         user_agent = request.headers.get("user-agent", "")
 
@@ -239,7 +267,12 @@ class Intake:
             )
             return added, inbox.unfolded_likes(connection, post.slug).get(like.comment, 0)
 
-        added, fresh = await self.writer.write(record)
+        try:
+            added, fresh = await self.writer.write(record)
+        except BaseException:
+            refund(self.like_limits, address)
+            refund(self.comment_like_limits, f"{post.slug}/{like.comment}")
+            raise
         count = post.likes.get(like.comment, 0) + fresh
         if wants_json(request):
             return JSONResponse(
@@ -279,6 +312,10 @@ class Intake:
         request.state.post_url = self.site_link(post.url)
         return post
 
+    def removal_link(self, comment_id: str, token: str) -> str:
+        """The reader's private link to ask for her comment's removal (configured origin)."""
+        return f"{self.origins.intake}/api/comments/{comment_id}/remove?token={token}"
+
     def site_link(self, path: str) -> str:
         """A link to a page of the site: absolute when the site lives elsewhere (SITEURL)."""
         return f"{self.settings.site_url}{path}"
@@ -298,6 +335,8 @@ class Intake:
 
         async def endpoint(request: Request) -> Response:
             try:
+                if request.method == "POST":
+                    self.origins.check(request)
                 return await handler(request)
             except Refusal as refusal:
                 return refusal_response(request, refusal)
@@ -330,31 +369,28 @@ def limiter(limit: tuple[int, int] | None) -> RateLimiter | None:
     return RateLimiter(*limit) if limit else None
 
 
-def check_rate(limits: RateLimiter | None, address: str, what: str) -> None:
+def reserve(limits: RateLimiter | None, key: str, what: str) -> None:
+    """Count this request against `key`'s limit before anything is awaited, or refuse (429)."""
     if limits is None:
         return
-    wait = limits.retry_after(address)
+    wait = limits.reserve(key)
     if wait:
         raise Refusal(
             429,
-            f"Too many {what} from your address; please wait {wait} seconds.",
+            f"Too many {what}; please wait {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
+
+
+def refund(limits: RateLimiter | None, key: str) -> None:
+    """Give back a reservation whose request failed."""
+    if limits is not None:
+        limits.refund(key)
 
 
 def client_address(request: Request) -> str:
     """The reader's address (uvicorn has already applied trusted proxy headers)."""
     return request.client.host if request.client else "unknown"
-
-
-def api_origin(request: Request) -> str:
-    """Where this intake is reached, for links back to it (removal links)."""
-    return str(request.base_url).rstrip("/")
-
-
-def removal_link(request: Request, comment_id: str, token: str) -> str:
-    """The reader's private link to ask for her comment's removal."""
-    return f"{api_origin(request)}/api/comments/{comment_id}/remove?token={token}"
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -415,9 +451,9 @@ def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middlew
     return app
 
 
-def create_app(settings: ProjectSettings) -> Starlette:
+def create_app(settings: ProjectSettings, port: int | None = None) -> Starlette:
     """The intake alone (`invoke intake`): for production behind a reverse proxy."""
-    intake = Intake(settings)
+    intake = Intake(settings, port)
     middleware = []
     if settings.intake.allowed_origin:
         middleware.append(

@@ -80,16 +80,16 @@ class SiteFiles(StaticFiles):
         return HTMLResponse(with_live_likes(html, counts), headers={"Cache-Control": "no-cache"})
 
 
-def site_app(settings: ProjectSettings) -> Starlette:
-    """The built site and the intake on one app: what `invoke serve` runs."""
-    intake = Intake(settings)
+def site_app(settings: ProjectSettings, port: int | None = None) -> Starlette:
+    """The built site and the intake on one app: what `invoke serve` runs on `port`."""
+    intake = Intake(settings, port)
     site = Mount("/", app=SiteFiles(intake, settings.output_dir))
     return app_around(intake, [*intake.routes(), site], [])
 
 
 def serve(settings: ProjectSettings, port: int = 8000, intake_only: bool = False) -> None:
     """Run uvicorn on 127.0.0.1:`port` until interrupted."""
-    app = create_app(settings) if intake_only else site_app(settings)
+    app = create_app(settings, port) if intake_only else site_app(settings, port)
     log.info("intake: inbox at %s", settings.inbox)
     uvicorn.run(
         app,

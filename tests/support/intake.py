@@ -102,9 +102,10 @@ def wait_for_port(port: int, timeout: float = 60, alive: object = None) -> None:
 
 
 @contextmanager
-def running(app: Starlette) -> Iterator[str]:
-    """Serve `app` with a real uvicorn on a free loopback port, in a thread; yields its URL."""
-    port = free_port()
+def running(app: Starlette, port: int | None = None) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on loopback (`port`, or a free one), in a thread;
+    yields its URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
@@ -120,8 +121,10 @@ def running(app: Starlette) -> Iterator[str]:
 
 @contextmanager
 def running_intake(folder: Path, **changes: object) -> Iterator[str]:
-    """An intake alone, its inbox and targets in `folder`; yields its URL."""
-    with running(create_app(intake_settings_for(folder, **changes))) as url:
+    """An intake alone, its inbox and targets in `folder`; yields its URL. It knows the
+    port it is served on, as `invoke serve` does: links and origins come from there."""
+    port = free_port()
+    with running(create_app(intake_settings_for(folder, **changes), port), port) as url:
         yield url
 
 
