@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from moderation import inbox
-from tests.support.intake import running_intake, valid_comment
+from tests.support.intake import run_async, running_intake, valid_comment
 
 JSON = {"Accept": "application/json"}
 
@@ -42,7 +42,7 @@ def stored_comments(folder: Path) -> int:
 
 def test_two_hundred_concurrent_posts_from_one_address_get_at_most_the_limit(tmp_path):
     with running_intake(tmp_path, comment_rate_limit=(5, 600)) as url:
-        answers = asyncio.run(post_at_once(url, 200))
+        answers = run_async(post_at_once(url, 200))
 
     statuses = [answer.status_code for answer in answers]
     assert statuses.count(202) == 5
@@ -76,7 +76,7 @@ def test_past_the_waiting_cap_comments_get_503_with_retry_after_and_a_log_line(t
         caplog.at_level(logging.WARNING, logger="moderation.intake"),
         running_intake(tmp_path, comment_rate_limit=None, max_waiting=10) as url,
     ):
-        answers = asyncio.run(post_at_once(url, 40))
+        answers = run_async(post_at_once(url, 40))
 
     statuses = [answer.status_code for answer in answers]
     assert statuses.count(202) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import signal
@@ -10,15 +11,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
 
 from moderation.intake.app import create_app
 from moderation.settings import ProjectSettings, load_settings
+
+T = TypeVar("T")
 
 OPEN_POST = "texting-my-therapist"
 OPEN_URL = "/2016/03/texting-my-therapist/"
@@ -166,3 +171,9 @@ def invoke_serve(root: Path, env: dict[str, str], timeout: float = 300) -> Itera
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """asyncio.run in a thread of its own: the session's Playwright may hold this thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
