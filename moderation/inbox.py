@@ -377,6 +377,14 @@ class StaleDecisionError(Exception):
         self.current = current
 
 
+def stale_decision(
+    connection: sqlite3.Connection, comment_id: str, expected: Status
+) -> StaleDecisionError:
+    """The refusal of a change made on `expected`, naming the comment's status now."""
+    row = connection.execute("SELECT status FROM comments WHERE id = ?", (comment_id,)).fetchone()
+    return StaleDecisionError(comment_id, expected, row["status"] if row else None)
+
+
 def decide(
     connection: sqlite3.Connection,
     comment_id: str,
@@ -415,18 +423,27 @@ def decide(
         ),
     ).rowcount
     if expected is not None and not changed:
-        row = connection.execute(
-            "SELECT status FROM comments WHERE id = ?", (comment_id,)
-        ).fetchone()
-        raise StaleDecisionError(comment_id, expected, row["status"] if row else None)
+        raise stale_decision(connection, comment_id, expected)
     log_decision(connection, comment_id, str(status), actor, "; ".join(reasons))
 
 
-def set_reasons(connection: sqlite3.Connection, comment_id: str, reasons: list[str]) -> None:
-    """Replace a comment's reasons without deciding anything (e.g. why it is still pending)."""
-    connection.execute(
-        "UPDATE comments SET reasons = ? WHERE id = ?", (json.dumps(reasons), comment_id)
-    )
+def set_reasons(
+    connection: sqlite3.Connection,
+    comment_id: str,
+    reasons: list[str],
+    *,
+    expected: Status | None = None,
+) -> None:
+    """Replace a comment's reasons without deciding anything (e.g. why it is still pending).
+
+    With `expected`, only if the comment still has that status, else StaleDecisionError.
+    """
+    changed = connection.execute(
+        "UPDATE comments SET reasons = ? WHERE id = ? AND (? IS NULL OR status = ?)",
+        (json.dumps(reasons), comment_id, expected and str(expected), expected and str(expected)),
+    ).rowcount
+    if expected is not None and not changed:
+        raise stale_decision(connection, comment_id, expected)
 
 
 def set_body(connection: sqlite3.Connection, comment_id: str, body: str, actor: str) -> None:
