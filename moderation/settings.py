@@ -59,7 +59,16 @@ class IntakeOptions:
     # At most this many requests share one transaction (group commit).
     max_batch: int = 256
     # Proxies whose X-Forwarded-For is believed (`invoke intake` behind a reverse proxy).
+    # That proxy must overwrite the header, never pass on what the client sent (README).
     forwarded_allow_ips: str = "127.0.0.1"
+    # Slow clients (issue 12): seconds for a request's headers to arrive whole, for its
+    # body, and an idle keep-alive connection's life; bytes of headers; connections and
+    # requests at once, past which uvicorn answers 503.
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    max_header_bytes: int = 16 * 1024
+    max_connections: int = 200
 
     def __post_init__(self) -> None:
         # Settings files may spell a pair as a list; the rate limiter wants whole numbers.

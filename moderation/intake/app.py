@@ -18,6 +18,7 @@ answered 503, never a 500 with a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -32,7 +33,7 @@ from starlette.applications import Starlette
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from threaded_comments import PostEntry, likes_text
@@ -46,6 +47,7 @@ from moderation.intake.forms import (
     check_comment_form,
     check_like_form,
     check_media_type,
+    check_utf8,
     first_values,
     identifier,
     media_type,
@@ -325,11 +327,14 @@ class Intake:
     async def read_fields(self, request: Request) -> dict[str, str]:
         """The request's form or JSON fields; refuses wrong types, oversized and broken bodies."""
         kind = check_media_type(request.headers.get("content-type"))
-        body = await read_body(request, self.settings.intake.max_body_bytes)
+        options = self.settings.intake
+        body = await read_body(request, options.max_body_bytes, options.body_timeout)
         if kind == JSON_TYPE:
             return parse_json(body)
         if kind == "application/x-www-form-urlencoded":
             return parse_urlencoded(body)
+        # Starlette reads undecodable parts as Latin-1; a reader's text must be UTF-8.
+        check_utf8(body)
         return await parse_multipart(request, body)
 
     def guarded(self, handler: Handler) -> Handler:
@@ -342,6 +347,10 @@ class Intake:
                 return await handler(request)
             except Refusal as refusal:
                 return refusal_response(request, refusal)
+            except ClientDisconnect:
+                # Nobody is left to answer; nothing was stored. Not a fault of ours.
+                log.info("intake: a client went away mid-request on %s", request.url.path)
+                return Response(status_code=400)
             except TargetsUnavailableError as error:
                 log.error("intake: %s", error)
                 return refusal_response(
@@ -395,18 +404,23 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes, and with
+    408 when it has not all arrived within `seconds` (a slow client holds a worker)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
+                chunks.append(chunk)
+    except TimeoutError as error:
+        raise Refusal(408, f"The request did not arrive within {seconds:g} seconds.") from error
     return b"".join(chunks)
 
 

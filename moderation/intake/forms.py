@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -24,6 +25,9 @@ COMMENT_MAX = 10_000
 
 # Deliberately plain: a syntactic check only; whether the address works is not ours to know.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+# What XML 1.0 cannot carry beyond the controls: surrogates and U+FFFE, U+FFFF. A comment
+# holding one would make the comment feeds invalid XML (issue 12).
+NOT_IN_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 EMAIL = re.compile(
     r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+"
 )
@@ -84,6 +88,14 @@ def check_media_type(content_type: str | None) -> str:
     return kind
 
 
+def check_utf8(body: bytes) -> None:
+    """Refuse (400) a form body that is not UTF-8, multipart as urlencoded (no files here)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Refusal(400, "The form is not valid UTF-8.") from error
+
+
 def parse_urlencoded(body: bytes) -> dict[str, str]:
     """Fields of a urlencoded body; the first value wins when a name repeats."""
     try:
@@ -102,6 +114,8 @@ def parse_json(body: bytes) -> dict[str, str]:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise Refusal(400, "The body is not valid JSON.") from error
+    except RecursionError as error:
+        raise Refusal(400, "The JSON body is nested too deeply.") from error
     if not isinstance(data, dict):
         raise Refusal(400, "The JSON body must be an object of fields.")
     if len(data) > MAX_FIELDS:
@@ -112,8 +126,20 @@ def parse_json(body: bytes) -> dict[str, str]:
             value = ""
         if not isinstance(value, str):
             raise Refusal(422, f"The field {name!r} must be text.", name)
+        if not is_unicode(name) or not is_unicode(value):
+            # A lone surrogate (`"\\ud800"`) is valid JSON but no text SQLite can store.
+            raise Refusal(400, "The JSON body holds a lone surrogate: it is not valid Unicode.")
         fields[name] = value
     return fields
+
+
+def is_unicode(text: str) -> bool:
+    """False if `text` holds a lone surrogate, which no UTF-8 file or database can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -126,6 +152,11 @@ def first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
 
 def check_comment_form(fields: Mapping[str, str]) -> CommentFields:
     """Check a comment form's fields against the limits in DESIGN.md; Refusal(422) if not."""
+    for name, value in fields.items():
+        if NOT_IN_XML.search(value):
+            raise Refusal(
+                422, f"The field {name!r} holds a character that cannot be published.", name
+            )
     website = fields.get("website", "").strip()
     replyto = fields.get("replyto", "").strip()
     return CommentFields(
@@ -157,7 +188,13 @@ def identifier(fields: Mapping[str, str], name: str, what: str) -> str:
 
 
 def author_name(value: str) -> str:
-    name = value.strip()
+    # One spelling of each name, with no invisible characters (zero-width spaces, a
+    # right-to-left override) to hide as nothing or to turn the text around it.
+    name = "".join(
+        character
+        for character in unicodedata.normalize("NFC", value)
+        if unicodedata.category(character) != "Cf"
+    ).strip()
     if not name:
         raise Refusal(422, "Please give a name (it is shown with your comment).", "author")
     if len(name) > AUTHOR_MAX:
@@ -171,7 +208,7 @@ def email_address(value: str) -> str:
     address = value.strip()
     if not address:
         raise Refusal(422, "Please give an email address (it is never published).", "email")
-    if len(address) > EMAIL_MAX or not EMAIL.fullmatch(address):
+    if len(address) > EMAIL_MAX or has_control_characters(address) or not EMAIL.fullmatch(address):
         raise Refusal(422, f"{address[:60]!r} is not a valid email address.", "email")
     return address
 
