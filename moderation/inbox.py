@@ -480,7 +480,10 @@ def mark_removed(connection: sqlite3.Connection, comment_id: str) -> None:
 
 
 def purge_private_details(connection: sqlite3.Connection, decided_before: str) -> int:
-    """Forget email, IP, user agent and referrer of comments decided before the given time.
+    """Forget email, IP, user agent and referrer of comments decided before the given time,
+    and of comments still undecided (pending, held) that arrived before it: a comment
+    nobody decides on must not keep its writer's details for ever (issue 12). The text
+    stays, so a held comment can still be reviewed.
 
     Returns how many comments were purged (call inside a transaction).
     """
@@ -489,9 +492,10 @@ def purge_private_details(connection: sqlite3.Connection, decided_before: str) -
     cursor = connection.execute(
         f"""UPDATE comments SET email = NULL, ip = NULL, user_agent = NULL, referrer = NULL,
                purged_at = ?
-           WHERE purged_at IS NULL AND decided_at IS NOT NULL AND decided_at < ?
-               AND status IN ({marks})""",  # noqa: S608 - only placeholders
-        [utc_now(), decided_before, *final],
+           WHERE purged_at IS NULL AND CASE WHEN status IN ({marks})
+               THEN decided_at IS NOT NULL AND decided_at < ?
+               ELSE created_at < ? END""",  # noqa: S608 - only placeholders
+        [utc_now(), *final, decided_before, decided_before],
     )
     return cursor.rowcount
 

@@ -287,7 +287,7 @@ def _run(
         purged = inbox.purge_private_details(connection, cutoff.replace(microsecond=0).isoformat())
     console.print(
         f"Purged email, IP and user agent of {counted(purged, 'comment')} decided more than "
-        f"{moderation.purge_after_days} days ago."
+        f"{moderation.purge_after_days} days ago (or waiting for a decision as long)."
     )
     return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
 
