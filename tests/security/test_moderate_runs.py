@@ -6,33 +6,19 @@ against the Akismet stand-in on loopback.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 from moderation import inbox
 from moderation.inbox import Status
 from moderation.pipeline.run import EXIT_ALREADY_RUNNING, EXIT_OK
 from tests.support.akismet_standin import AkismetStandIn
-from tests.support.moderation import POST, add_pending, make_project, status_of
-
-
-def start_run(root: Path, akismet: AkismetStandIn) -> subprocess.Popen[str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTHON_AKISMET", "AKISMET", "COMMENT_INTAKE"))
-    }
-    environment.update(akismet.environment())
-    return subprocess.Popen(
-        [sys.executable, "-m", "moderation.pipeline.run", "--root", str(root), "--no-input"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+from tests.support.moderation import (
+    POST,
+    add_pending,
+    make_project,
+    start_moderate_run,
+    status_of,
+)
 
 
 def test_two_runs_started_together_publish_each_comment_once(tmp_path):
@@ -42,7 +28,10 @@ def test_two_runs_started_together_publish_each_comment_once(tmp_path):
 
     # Akismet answers slowly, so the runs overlap whatever the machine's load.
     with AkismetStandIn(delay=1.5) as akismet:
-        runs = [start_run(project.root, akismet), start_run(project.root, akismet)]
+        runs = [
+            start_moderate_run(project.root, **akismet.environment()),
+            start_moderate_run(project.root, **akismet.environment()),
+        ]
         outputs = [run.communicate(timeout=120)[0] for run in runs]
         checks = len(akismet.calls("comment-check"))
 
@@ -66,7 +55,7 @@ def test_a_comment_deleted_while_akismet_is_asked_stays_deleted(tmp_path):
     kept = add_pending(connection, "Thank you, this helped me before my session.")
 
     with AkismetStandIn(delay=3) as akismet:
-        run = start_run(project.root, akismet)
+        run = start_moderate_run(project.root, **akismet.environment())
         while len(akismet.calls("comment-check")) < 2 and run.poll() is None:
             time.sleep(0.05)
         # The author deletes it (or a second tool does) while its verdict is on the way.

@@ -17,6 +17,11 @@ import pytest
 from tests.support.intake import free_port, intake_settings_for, wait_for_port
 
 SECONDS = 1.0
+# Whole headers, then 9 of the 200 bytes of body they announce.
+HALF_A_BODY = (
+    b"POST /api/comments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"post": '
+)
 
 
 @pytest.fixture
@@ -76,10 +81,7 @@ def test_connections_sending_partial_headers_are_closed(server):
 def test_a_body_that_arrives_too_slowly_gets_408(server):
     port, _ = server
     with connect(port) as connection:
-        connection.sendall(
-            b"POST /api/comments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"post": '
-        )
+        connection.sendall(HALF_A_BODY)
         answer = connection.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408")
 
@@ -87,10 +89,7 @@ def test_a_body_that_arrives_too_slowly_gets_408(server):
 def test_a_client_gone_mid_body_is_one_info_line_without_a_traceback(server):
     port, log = server
     with connect(port) as connection:
-        connection.sendall(
-            b"POST /api/comments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"post": '
-        )
+        connection.sendall(HALF_A_BODY)
         time.sleep(0.2)
     deadline = time.monotonic() + 10
     while "went away" not in log.read_text() and time.monotonic() < deadline:
