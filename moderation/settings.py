@@ -62,8 +62,8 @@ class IntakeOptions:
     # That proxy must overwrite the header, never pass on what the client sent (README).
     forwarded_allow_ips: str = "127.0.0.1"
     # Slow clients (issue 12): seconds for a request's headers to arrive whole, for its
-    # body, and an idle keep-alive connection's life; bytes of headers; connections and
-    # requests at once, past which uvicorn answers 503.
+    # body, and an idle keep-alive connection's life; bytes of headers (h11 only: httptools
+    # has no such setting); connections and requests at once, past which uvicorn answers 503.
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     keep_alive_timeout: float = 5.0
