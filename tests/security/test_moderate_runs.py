@@ -6,10 +6,14 @@ against the Akismet stand-in on loopback.
 
 from __future__ import annotations
 
+import io
 import time
+
+from rich.console import Console
 
 from moderation import inbox
 from moderation.inbox import Status
+from moderation.pipeline.console import review
 from moderation.pipeline.run import EXIT_ALREADY_RUNNING, EXIT_OK
 from tests.support.akismet_standin import AkismetStandIn
 from tests.support.moderation import (
@@ -76,3 +80,31 @@ def test_a_comment_deleted_while_akismet_is_asked_stays_deleted(tmp_path):
     assert not (project.comments_dir / POST / f"{deleted}.md").exists()
     assert (project.comments_dir / POST / f"{kept}.md").exists()
     assert f"comment {deleted} was pending when read and is deleted now" in output
+
+
+def test_the_authors_approval_of_a_comment_removed_meanwhile_is_refused(
+    project, connection, monkeypatch
+):
+    comment_id = add_pending(connection, "I would rather this came down after all.")
+    with inbox.transaction(connection):
+        inbox.decide(connection, comment_id, Status.HELD, "rule", ["test"])
+    to_review = inbox.comments_with_status(connection, Status.HELD)
+    # While the author reads it, the reader's removal is carried out (by a run on another
+    # checkout sharing the inbox, say).
+    with inbox.transaction(connection):
+        inbox.mark_removed(connection, comment_id)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a\n"))  # she types "a" (approve)
+    shown = io.StringIO()
+
+    result = review(
+        Console(file=shown, width=200),
+        connection,
+        to_review,
+        {},
+        project.comments_dir,
+        lambda comment, spam: "Akismet told.",
+    )
+
+    assert status_of(connection, comment_id) == "removed"
+    assert f"comment {comment_id} was held when read and is removed now" in shown.getvalue()
+    assert [action for _, action in result.decisions] == ["left as it is (it changed meanwhile)"]
