@@ -43,13 +43,16 @@ TARGETS = {
 }
 
 
-def settings_file(folder: Path, synchronous: str, max_batch: int) -> Path:
+def settings_file(folder: Path, synchronous: str, max_batch: int, posts: int) -> Path:
     (folder / "output").mkdir()
     (folder / "output" / "comments.json").write_text(json.dumps(TARGETS))
     path = folder / "pelicanconf.py"
     path.write_text(
         "COMMENT_INTAKE = {\n"
         "    'COMMENT_RATE_LIMIT': None,\n"
+        # The waiting cap is checked on every post; its count errs on the side of refusing
+        # (see moderation.intake.guards), so leave it room to refuse none.
+        f"    'MAX_WAITING': {2 * posts},\n"
         f"    'SYNCHRONOUS': {synchronous!r},\n"
         f"    'MAX_BATCH': {max_batch},\n"
         "}\n"
@@ -155,7 +158,9 @@ def main() -> None:
     load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory() as folder:
-        settings = settings_file(Path(folder), arguments.synchronous, arguments.max_batch)
+        settings = settings_file(
+            Path(folder), arguments.synchronous, arguments.max_batch, arguments.posts
+        )
         port = free_port()
         server = subprocess.Popen(
             [

@@ -242,6 +242,14 @@ def log_decision(
     )
 
 
+def count_waiting(connection: sqlite3.Connection) -> int:
+    """How many comments wait for the pipeline or the author (pending or held)."""
+    return connection.execute(
+        "SELECT COUNT(*) FROM comments WHERE status IN (?, ?)",
+        (str(Status.PENDING), str(Status.HELD)),
+    ).fetchone()[0]
+
+
 # --- Intake: likes and removal requests (used by moderation.intake) ---
 # A like names its comment by (post slug, comment id): ids are unique within a post only.
 
@@ -369,6 +377,14 @@ class StaleDecisionError(Exception):
         self.current = current
 
 
+def stale_decision(
+    connection: sqlite3.Connection, comment_id: str, expected: Status
+) -> StaleDecisionError:
+    """The refusal of a change made on `expected`, naming the comment's status now."""
+    row = connection.execute("SELECT status FROM comments WHERE id = ?", (comment_id,)).fetchone()
+    return StaleDecisionError(comment_id, expected, row["status"] if row else None)
+
+
 def decide(
     connection: sqlite3.Connection,
     comment_id: str,
@@ -407,18 +423,27 @@ def decide(
         ),
     ).rowcount
     if expected is not None and not changed:
-        row = connection.execute(
-            "SELECT status FROM comments WHERE id = ?", (comment_id,)
-        ).fetchone()
-        raise StaleDecisionError(comment_id, expected, row["status"] if row else None)
+        raise stale_decision(connection, comment_id, expected)
     log_decision(connection, comment_id, str(status), actor, "; ".join(reasons))
 
 
-def set_reasons(connection: sqlite3.Connection, comment_id: str, reasons: list[str]) -> None:
-    """Replace a comment's reasons without deciding anything (e.g. why it is still pending)."""
-    connection.execute(
-        "UPDATE comments SET reasons = ? WHERE id = ?", (json.dumps(reasons), comment_id)
-    )
+def set_reasons(
+    connection: sqlite3.Connection,
+    comment_id: str,
+    reasons: list[str],
+    *,
+    expected: Status | None = None,
+) -> None:
+    """Replace a comment's reasons without deciding anything (e.g. why it is still pending).
+
+    With `expected`, only if the comment still has that status, else StaleDecisionError.
+    """
+    changed = connection.execute(
+        "UPDATE comments SET reasons = ? WHERE id = ? AND (? IS NULL OR status = ?)",
+        (json.dumps(reasons), comment_id, expected and str(expected), expected and str(expected)),
+    ).rowcount
+    if expected is not None and not changed:
+        raise stale_decision(connection, comment_id, expected)
 
 
 def set_body(connection: sqlite3.Connection, comment_id: str, body: str, actor: str) -> None:
@@ -455,7 +480,10 @@ def mark_removed(connection: sqlite3.Connection, comment_id: str) -> None:
 
 
 def purge_private_details(connection: sqlite3.Connection, decided_before: str) -> int:
-    """Forget email, IP, user agent and referrer of comments decided before the given time.
+    """Forget email, IP, user agent and referrer of comments decided before the given time,
+    and of comments still undecided (pending, held) that arrived before it: a comment
+    nobody decides on must not keep its writer's details for ever (issue 12). The text
+    stays, so a held comment can still be reviewed.
 
     Returns how many comments were purged (call inside a transaction).
     """
@@ -464,9 +492,10 @@ def purge_private_details(connection: sqlite3.Connection, decided_before: str) -
     cursor = connection.execute(
         f"""UPDATE comments SET email = NULL, ip = NULL, user_agent = NULL, referrer = NULL,
                purged_at = ?
-           WHERE purged_at IS NULL AND decided_at IS NOT NULL AND decided_at < ?
-               AND status IN ({marks})""",  # noqa: S608 - only placeholders
-        [utc_now(), decided_before, *final],
+           WHERE purged_at IS NULL AND CASE WHEN status IN ({marks})
+               THEN decided_at IS NOT NULL AND decided_at < ?
+               ELSE created_at < ? END""",  # noqa: S608 - only placeholders
+        [utc_now(), *final, decided_before, decided_before],
     )
     return cursor.rowcount
 

@@ -43,6 +43,15 @@ class IntakeOptions:
     # (events, seconds) per address; None switches a limit off.
     comment_rate_limit: tuple[int, int] | None = (5, 600)
     like_rate_limit: tuple[int, int] | None = (60, 60)
+    # (likes, seconds) per comment, whoever sends them (issue 12: forged likes); None: off.
+    comment_like_rate_limit: tuple[int, int] | None = (20, 3600)
+    # At most this many comments wait in the inbox (pending or held); past it new ones get
+    # 503 with Retry-After (issue 12: floods). None switches the cap off.
+    max_waiting: int | None = 5000
+    # Where readers reach the intake, for the links it sends back (removal links), e.g.
+    # "https://comments.example.org". None: the site's origin (SITEURL), or the address
+    # `invoke serve` listens on. Never taken from a request's Host header.
+    public_url: str | None = None
     # How long one salt recognises a reader's likes before it is replaced and forgotten.
     like_salt_days: int = 7
     # FULL: committed comments survive power loss; group commit keeps that fast.
@@ -50,11 +59,20 @@ class IntakeOptions:
     # At most this many requests share one transaction (group commit).
     max_batch: int = 256
     # Proxies whose X-Forwarded-For is believed (`invoke intake` behind a reverse proxy).
+    # That proxy must overwrite the header, never pass on what the client sent (README).
     forwarded_allow_ips: str = "127.0.0.1"
+    # Slow clients (issue 12): seconds for a request's headers to arrive whole, for its
+    # body, and an idle keep-alive connection's life; bytes of headers (h11 only: httptools
+    # has no such setting); connections and requests at once, past which uvicorn answers 503.
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    max_header_bytes: int = 16 * 1024
+    max_connections: int = 200
 
     def __post_init__(self) -> None:
         # Settings files may spell a pair as a list; the rate limiter wants whole numbers.
-        for name in ("comment_rate_limit", "like_rate_limit"):
+        for name in ("comment_rate_limit", "like_rate_limit", "comment_like_rate_limit"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, (int(value[0]), int(value[1])))

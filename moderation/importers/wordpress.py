@@ -156,15 +156,22 @@ def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str
     entries = _entries(export, summary, settings.article_url, settings.page_url)
     links = _LinkIndex(export, [e for e in entries if e.status is None])
     author_ids = {a.user_id for a in export.authors if a.user_id}
-    author_emails = {a.email.lower() for a in export.authors if a.email}
     display_names = {a.login: a.display_name for a in export.authors}
 
     files: dict[str, str] = {}
     for entry in entries:
-        comments, mentions = _comments(entry, links, author_ids, author_emails, summary)
-        files[entry.path] = _post_text(
-            entry, links, display_names, mentions, bool(comments), summary
-        )
+        try:
+            comments, mentions = _comments(entry, links, author_ids, summary)
+            files[entry.path] = _post_text(
+                entry, links, display_names, mentions, bool(comments), summary
+            )
+        except RecursionError:
+            # HTML nested deeper than Python's recursion limit (50,000 <div>s): a clear
+            # refusal, raised before any file is written.
+            raise wxr.WXRError(
+                f"{entry.item.title or entry.slug!r}: its HTML (or a comment's) is nested "
+                "too deeply to convert"
+            ) from None
         files.update(
             (f"{comments_folder}/{entry.slug}/{comment.id}.md", format_comment_file(comment))
             for comment in comments
@@ -388,7 +395,6 @@ def _comments(
     entry: _Entry,
     links: _LinkIndex,
     author_ids: set[int],
-    author_emails: set[str],
     summary: Summary,
 ) -> tuple[list[CommentFile], list[str]]:
     """The approved comments of one post or page, and the addresses of its approved
@@ -419,12 +425,21 @@ def _comments(
                 summary.skipped["comments with nothing left after sanitising"] += 1
 
     parents = {c.comment_id: c.parent_id for c in entry.item.comments}
+    kept_parents: dict[int, int] = {}
+    for comment_id, (comment, _) in kept.items():
+        kept_parents[comment_id] = _kept_ancestor(comment.parent_id, kept, parents)
+        if kept_parents[comment_id] != comment.parent_id:
+            summary.notes["replies moved up: the comment they answered was left out"] += 1
+    broken = _break_cycles(kept_parents, kept)
+    if broken:
+        summary.notes["reply cycles broken: the earliest comment of each made top-level"] += len(
+            broken
+        )
     comments: list[CommentFile] = []
     for comment_id, (comment, body) in kept.items():
-        parent = _kept_ancestor(comment.parent_id, kept, parents)
-        if parent != comment.parent_id:
-            summary.notes["replies moved up: the comment they answered was left out"] += 1
-        is_author = comment.user_id in author_ids or comment.author_email.lower() in author_emails
+        parent = kept_parents[comment_id]
+        # The WordPress account alone says who the author is: anyone can type her email.
+        is_author = comment.user_id in author_ids
         website = comment.author_url if _website(comment.author_url) else None
         if comment.author_url and website is None:
             summary.notes["commenter websites dropped (not http or https)"] += 1
@@ -441,6 +456,31 @@ def _comments(
             )
         )
     return comments, mentions
+
+
+def _break_cycles(
+    kept_parents: dict[int, int], kept: dict[int, tuple[wxr.WordPressComment, str]]
+) -> list[int]:
+    """Make the earliest comment of each reply cycle top-level (in place); returns them.
+
+    WordPress never makes a cycle itself, but an edited export can, and a cycle of
+    `replyto`s stops the build.
+    """
+    broken = []
+    settled: set[int] = set()  # reaches the top, or already broken free
+    for start in kept_parents:
+        path: dict[int, None] = {}
+        node = start
+        while node and node not in settled and node not in path:
+            path[node] = None
+            node = kept_parents.get(node, 0)
+        if node in path:
+            cycle = list(path)[list(path).index(node) :]
+            earliest = min(cycle, key=lambda cid: (_comment_date(kept[cid][0]), cid))
+            kept_parents[earliest] = 0
+            broken.append(earliest)
+        settled.update(path)
+    return broken
 
 
 def _kept_ancestor(parent: int, kept: dict[int, object], parents: dict[int, int]) -> int:

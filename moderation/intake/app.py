@@ -18,6 +18,7 @@ answered 503, never a 500 with a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -32,7 +33,7 @@ from starlette.applications import Starlette
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from threaded_comments import PostEntry, likes_text
@@ -46,12 +47,14 @@ from moderation.intake.forms import (
     check_comment_form,
     check_like_form,
     check_media_type,
+    check_utf8,
     first_values,
     identifier,
     media_type,
     parse_json,
     parse_urlencoded,
 )
+from moderation.intake.guards import Origins, WaitingCap
 from moderation.intake.ratelimit import RateLimiter
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
@@ -84,15 +87,23 @@ def wants_json(request: Request) -> bool:
 class Intake:
     """The intake's state: settings, targets, the inbox writer and the rate limiters."""
 
-    def __init__(self, settings: ProjectSettings) -> None:
+    def __init__(self, settings: ProjectSettings, port: int | None = None) -> None:
+        """`port`: where `invoke serve` serves the site and the intake on 127.0.0.1."""
         self.settings = settings
         options = settings.intake
+        self.origins = Origins(settings, port)
         self.targets = Targets(settings.comments_json)
         self.writer = InboxWriter(
             settings.inbox, synchronous=options.synchronous, max_batch=options.max_batch
         )
         self.comment_limits = limiter(options.comment_rate_limit)
         self.like_limits = limiter(options.like_rate_limit)
+        self.comment_like_limits = limiter(options.comment_like_rate_limit)
+        self.waiting_cap = (
+            WaitingCap(options.max_waiting, partial(self.writer.read, inbox.count_waiting))
+            if options.max_waiting is not None
+            else None
+        )
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -133,15 +144,21 @@ class Intake:
                 "replyto",
             )
         address = client_address(request)
-        check_rate(self.comment_limits, address, "comments")
+        reserve(self.comment_limits, address, "comments from your address")
+        try:
+            if self.waiting_cap:
+                await self.waiting_cap.admit()
+        except BaseException:
+            refund(self.comment_limits, address)
+            raise
         token = secrets.token_urlsafe(24)
         comment = inbox.NewComment(
             post_slug=post.slug,
             author=form.author,
             email=form.email,
             body=form.comment,
-            # Absolute, as Akismet wants it; without a SITEURL the site is where the intake is.
-            permalink=(self.settings.site_url or api_origin(request)) + post.url,
+            # Absolute, as Akismet wants it, from configuration only (never the Host header).
+            permalink=self.origins.site + post.url,
             parent_id=form.replyto,
             website=form.website,
             ip=address,
@@ -150,11 +167,16 @@ class Intake:
             honeypot=form.honeypot,
             removal_token_hash=inbox.hash_token(token),
         )
-        comment_id = await self.writer.write(partial(inbox.insert_comment, comment=comment))
-        if self.comment_limits:
-            self.comment_limits.hit(address)
+        try:
+            comment_id = await self.writer.write(partial(inbox.insert_comment, comment=comment))
+        except BaseException:
+            # Not stored: the reader's attempt and the inbox's room are given back.
+            refund(self.comment_limits, address)
+            if self.waiting_cap:
+                self.waiting_cap.release()
+            raise
         log.info("intake: comment %s received for %s", comment_id, post.slug)
-        removal_url = removal_link(request, comment_id, token)
+        removal_url = self.removal_link(comment_id, token)
         if wants_json(request):
             return JSONResponse(
                 {
@@ -183,7 +205,7 @@ class Intake:
             return HTMLResponse(pages.no_receipt_page(), status_code=404)
         slug, comment_id, token = parts
         post = self.targets.post(slug)
-        removal_url = removal_link(request, comment_id, token)
+        removal_url = self.removal_link(comment_id, token)
         response = HTMLResponse(
             pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
             headers={"Cache-Control": "no-store"},
@@ -198,7 +220,9 @@ class Intake:
             raise Refusal(400, "This removal link has no token; use the whole link.", "token")
         return HTMLResponse(
             pages.confirm_removal_page(request.url.path, token),
-            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            # The token stays in this page (only the origin is ever sent on), and unlike
+            # no-referrer this keeps the form's Origin header, which the POST must carry.
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "strict-origin"},
         )
 
     async def post_removal(self, request: Request) -> Response:
@@ -225,10 +249,18 @@ class Intake:
         post = self.target_post(request, like.post)
         if like.comment not in post.comments:
             raise Refusal(404, "There is no such comment on this post.", "comment")
+        if not post.open:
+            raise Refusal(403, f"“{post.title}” is closed: it takes no more likes.", "post")
         address = client_address(request)
-        check_rate(self.like_limits, address, "likes")
-        if self.like_limits:
-            self.like_limits.hit(address)
+        reserve(self.like_limits, address, "likes from your address")
+        # Per comment too: many addresses (or one with many user agents) cannot pile up likes.
+        try:
+            reserve(
+                self.comment_like_limits, f"{post.slug}/{like.comment}", "likes on this comment"
+            )
+        except Refusal:
+            refund(self.like_limits, address)
+            raise
         period = str(int(time.time() // (self.settings.intake.like_salt_days * 86400)))
         user_agent = request.headers.get("user-agent", "")
 
@@ -239,7 +271,12 @@ class Intake:
             )
             return added, inbox.unfolded_likes(connection, post.slug).get(like.comment, 0)
 
-        added, fresh = await self.writer.write(record)
+        try:
+            added, fresh = await self.writer.write(record)
+        except BaseException:
+            refund(self.like_limits, address)
+            refund(self.comment_like_limits, f"{post.slug}/{like.comment}")
+            raise
         count = post.likes.get(like.comment, 0) + fresh
         if wants_json(request):
             return JSONResponse(
@@ -279,6 +316,10 @@ class Intake:
         request.state.post_url = self.site_link(post.url)
         return post
 
+    def removal_link(self, comment_id: str, token: str) -> str:
+        """The reader's private link to ask for her comment's removal (configured origin)."""
+        return f"{self.origins.intake}/api/comments/{comment_id}/remove?token={token}"
+
     def site_link(self, path: str) -> str:
         """A link to a page of the site: absolute when the site lives elsewhere (SITEURL)."""
         return f"{self.settings.site_url}{path}"
@@ -286,11 +327,14 @@ class Intake:
     async def read_fields(self, request: Request) -> dict[str, str]:
         """The request's form or JSON fields; refuses wrong types, oversized and broken bodies."""
         kind = check_media_type(request.headers.get("content-type"))
-        body = await read_body(request, self.settings.intake.max_body_bytes)
+        options = self.settings.intake
+        body = await read_body(request, options.max_body_bytes, options.body_timeout)
         if kind == JSON_TYPE:
             return parse_json(body)
         if kind == "application/x-www-form-urlencoded":
             return parse_urlencoded(body)
+        # Starlette reads undecodable parts as Latin-1; a reader's text must be UTF-8.
+        check_utf8(body)
         return await parse_multipart(request, body)
 
     def guarded(self, handler: Handler) -> Handler:
@@ -298,9 +342,15 @@ class Intake:
 
         async def endpoint(request: Request) -> Response:
             try:
+                if request.method == "POST":
+                    self.origins.check(request)
                 return await handler(request)
             except Refusal as refusal:
                 return refusal_response(request, refusal)
+            except ClientDisconnect:
+                # Nobody is left to answer; nothing was stored. Not a fault of ours.
+                log.info("intake: a client went away mid-request on %s", request.url.path)
+                return Response(status_code=400)
             except TargetsUnavailableError as error:
                 log.error("intake: %s", error)
                 return refusal_response(
@@ -330,16 +380,23 @@ def limiter(limit: tuple[int, int] | None) -> RateLimiter | None:
     return RateLimiter(*limit) if limit else None
 
 
-def check_rate(limits: RateLimiter | None, address: str, what: str) -> None:
+def reserve(limits: RateLimiter | None, key: str, what: str) -> None:
+    """Count this request against `key`'s limit before anything is awaited, or refuse (429)."""
     if limits is None:
         return
-    wait = limits.retry_after(address)
+    wait = limits.reserve(key)
     if wait:
         raise Refusal(
             429,
-            f"Too many {what} from your address; please wait {wait} seconds.",
+            f"Too many {what}; please wait {wait} seconds.",
             headers={"Retry-After": str(wait)},
         )
+
+
+def refund(limits: RateLimiter | None, key: str) -> None:
+    """Give back a reservation whose request failed."""
+    if limits is not None:
+        limits.refund(key)
 
 
 def client_address(request: Request) -> str:
@@ -347,28 +404,23 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def api_origin(request: Request) -> str:
-    """Where this intake is reached, for links back to it (removal links)."""
-    return str(request.base_url).rstrip("/")
-
-
-def removal_link(request: Request, comment_id: str, token: str) -> str:
-    """The reader's private link to ask for her comment's removal."""
-    return f"{api_origin(request)}/api/comments/{comment_id}/remove?token={token}"
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes, and with
+    408 when it has not all arrived within `seconds` (a slow client holds a worker)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refusal(413, f"The request is larger than {limit // 1024} KiB.")
+                chunks.append(chunk)
+    except TimeoutError as error:
+        raise Refusal(408, f"The request did not arrive within {seconds:g} seconds.") from error
     return b"".join(chunks)
 
 
@@ -415,9 +467,9 @@ def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middlew
     return app
 
 
-def create_app(settings: ProjectSettings) -> Starlette:
+def create_app(settings: ProjectSettings, port: int | None = None) -> Starlette:
     """The intake alone (`invoke intake`): for production behind a reverse proxy."""
-    intake = Intake(settings)
+    intake = Intake(settings, port)
     middleware = []
     if settings.intake.allowed_origin:
         middleware.append(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from threaded_comments import ID_PATTERN, website_problem
+from threaded_comments import ID_PATTERN, NOT_IN_XML, website_problem
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 JSON_TYPE = "application/json"
@@ -84,6 +85,14 @@ def check_media_type(content_type: str | None) -> str:
     return kind
 
 
+def check_utf8(body: bytes) -> None:
+    """Refuse (400) a form body that is not UTF-8, multipart as urlencoded (no files here)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Refusal(400, "The form is not valid UTF-8.") from error
+
+
 def parse_urlencoded(body: bytes) -> dict[str, str]:
     """Fields of a urlencoded body; the first value wins when a name repeats."""
     try:
@@ -102,6 +111,8 @@ def parse_json(body: bytes) -> dict[str, str]:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise Refusal(400, "The body is not valid JSON.") from error
+    except RecursionError as error:
+        raise Refusal(400, "The JSON body is nested too deeply.") from error
     if not isinstance(data, dict):
         raise Refusal(400, "The JSON body must be an object of fields.")
     if len(data) > MAX_FIELDS:
@@ -112,8 +123,20 @@ def parse_json(body: bytes) -> dict[str, str]:
             value = ""
         if not isinstance(value, str):
             raise Refusal(422, f"The field {name!r} must be text.", name)
+        if not is_unicode(name) or not is_unicode(value):
+            # A lone surrogate (`"\\ud800"`) is valid JSON but no text SQLite can store.
+            raise Refusal(400, "The JSON body holds a lone surrogate: it is not valid Unicode.")
         fields[name] = value
     return fields
+
+
+def is_unicode(text: str) -> bool:
+    """False if `text` holds a lone surrogate, which no UTF-8 file or database can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
@@ -128,7 +151,7 @@ def check_comment_form(fields: Mapping[str, str]) -> CommentFields:
     """Check a comment form's fields against the limits in DESIGN.md; Refusal(422) if not."""
     website = fields.get("website", "").strip()
     replyto = fields.get("replyto", "").strip()
-    return CommentFields(
+    form = CommentFields(
         post=identifier(fields, "post", "post"),
         replyto=identifier(fields, "replyto", "comment to reply to") if replyto else None,
         author=author_name(fields.get("author", "")),
@@ -138,6 +161,14 @@ def check_comment_form(fields: Mapping[str, str]) -> CommentFields:
         # The honeypot is hidden from people; anything typed into it came from a bot.
         honeypot=bool(fields.get("subject", "").strip()),
     )
+    # What the feeds would carry: a character XML cannot hold would make them invalid
+    # (the plugin's rule; each field's own check has refused control characters first).
+    for name in ("author", "email", "website", "comment"):
+        if NOT_IN_XML.search(getattr(form, name) or ""):
+            raise Refusal(
+                422, f"The field {name!r} holds a character that cannot be published.", name
+            )
+    return form
 
 
 def check_like_form(fields: Mapping[str, str]) -> LikeFields:
@@ -157,7 +188,13 @@ def identifier(fields: Mapping[str, str], name: str, what: str) -> str:
 
 
 def author_name(value: str) -> str:
-    name = value.strip()
+    # One spelling of each name, with no invisible characters (zero-width spaces, a
+    # right-to-left override) to hide as nothing or to turn the text around it.
+    name = "".join(
+        character
+        for character in unicodedata.normalize("NFC", value)
+        if unicodedata.category(character) != "Cf"
+    ).strip()
     if not name:
         raise Refusal(422, "Please give a name (it is shown with your comment).", "author")
     if len(name) > AUTHOR_MAX:
@@ -171,7 +208,7 @@ def email_address(value: str) -> str:
     address = value.strip()
     if not address:
         raise Refusal(422, "Please give an email address (it is never published).", "email")
-    if len(address) > EMAIL_MAX or not EMAIL.fullmatch(address):
+    if len(address) > EMAIL_MAX or has_control_characters(address) or not EMAIL.fullmatch(address):
         raise Refusal(422, f"{address[:60]!r} is not a valid email address.", "email")
     return address
 

@@ -35,6 +35,23 @@ class RateLimiter:
             self._prune()
         self._events.setdefault(key, deque()).append(self.clock())
 
+    def reserve(self, key: str) -> int:
+        """Count one event for `key` now if it may act; else whole seconds until it may.
+
+        Checking and counting in one step, with no await between them, is what keeps
+        concurrent requests from all passing the check before any of them is counted.
+        """
+        wait = self.retry_after(key)
+        if not wait:
+            self.hit(key)
+        return wait
+
+    def refund(self, key: str) -> None:
+        """Give back the latest event of `key` (its request failed after `reserve`)."""
+        events = self._events.get(key)
+        if events:
+            events.pop()
+
     def _recent(self, key: str) -> deque[float]:
         events = self._events.get(key, deque())
         horizon = self.clock() - self.window

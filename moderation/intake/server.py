@@ -26,6 +26,7 @@ from starlette.types import Scope
 from threaded_comments import likes_text
 
 from moderation.intake.app import Intake, app_around, create_app
+from moderation.intake.slow_clients import with_header_timeout
 from moderation.intake.targets import TargetsUnavailableError
 from moderation.settings import ProjectSettings, load_settings
 
@@ -80,24 +81,31 @@ class SiteFiles(StaticFiles):
         return HTMLResponse(with_live_likes(html, counts), headers={"Cache-Control": "no-cache"})
 
 
-def site_app(settings: ProjectSettings) -> Starlette:
-    """The built site and the intake on one app: what `invoke serve` runs."""
-    intake = Intake(settings)
+def site_app(settings: ProjectSettings, port: int | None = None) -> Starlette:
+    """The built site and the intake on one app: what `invoke serve` runs on `port`."""
+    intake = Intake(settings, port)
     site = Mount("/", app=SiteFiles(intake, settings.output_dir))
     return app_around(intake, [*intake.routes(), site], [])
 
 
 def serve(settings: ProjectSettings, port: int = 8000, intake_only: bool = False) -> None:
     """Run uvicorn on 127.0.0.1:`port` until interrupted."""
-    app = create_app(settings) if intake_only else site_app(settings)
+    app = create_app(settings, port) if intake_only else site_app(settings, port)
     log.info("intake: inbox at %s", settings.inbox)
+    options = settings.intake
     uvicorn.run(
         app,
         host="127.0.0.1",
         port=port,
-        # Behind a reverse proxy the reader's address arrives in X-Forwarded-For.
+        # Behind a reverse proxy the reader's address arrives in X-Forwarded-For; the
+        # proxy must overwrite that header, never pass on a client's own (README).
         proxy_headers=intake_only,
-        forwarded_allow_ips=settings.intake.forwarded_allow_ips,
+        forwarded_allow_ips=options.forwarded_allow_ips,
+        # Slow or too many clients must not hold the intake (COMMENT_INTAKE, README).
+        http=with_header_timeout(options.header_timeout),
+        timeout_keep_alive=options.keep_alive_timeout,
+        h11_max_incomplete_event_size=options.max_header_bytes,
+        limit_concurrency=options.max_connections,
         # No access log: it would keep every reader's address, which the inbox avoids.
         access_log=False,
         log_level="info",

@@ -156,12 +156,25 @@ def review(
         if action == "quit":
             result.quit_early = True
             break
-        result.decisions.append((comment, action))
         if action == "skip":
+            result.decisions.append((comment, action))
             continue
         status = DECISIONS[action]
-        with inbox.transaction(connection):
-            inbox.decide(connection, comment["id"], status, "author", ["the author's review"])
+        try:
+            with inbox.transaction(connection):
+                inbox.decide(
+                    connection,
+                    comment["id"],
+                    status,
+                    "author",
+                    ["the author's review"],
+                    expected=Status(comment["status"]),
+                )
+        except inbox.StaleDecisionError as error:
+            console.print(f"Left as it is: {error}.", markup=False, highlight=False, soft_wrap=True)
+            result.decisions.append((comment, "left as it is (it changed meanwhile)"))
+            continue
+        result.decisions.append((comment, action))
         verdict = comment["akismet_verdict"]
         if status is Status.APPROVED and verdict in ("spam", "discard"):
             console.print(correct(comment, False), markup=False)

@@ -12,7 +12,12 @@ Also runnable without invoke: `python -m moderation.pipeline.run --root PROJECT 
 (it does not rebuild the site; the invoke task does).
 
 Exit status: 0 all done; 1 Akismet could not be reached for some comments (they stay
-pending, with the reason); 2 Akismet refused the key (nothing was changed).
+pending, with the reason); 2 Akismet refused the key (nothing was changed); 3 another run
+on the same inbox was under way (nothing was done: see moderation.pipeline.lock).
+
+A decision is made only on the status it was read with (`inbox.decide(expected=...)`): a
+comment that moved in the meantime (deleted by the author while Akismet was asked, say) is
+reported and left as it is.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import logging
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,12 +57,14 @@ from moderation.pipeline.console import (
     verdict_table,
     waiting_table,
 )
+from moderation.pipeline.lock import AlreadyRunningError, one_run_at_a_time
 from moderation.pipeline.policy import Verdict, decide_automatically, rule_outcomes
 from moderation.settings import ProjectSettings, load_settings
 
 EXIT_OK = 0
 EXIT_AKISMET_UNREACHABLE = 1
 EXIT_KEY_REFUSED = 2
+EXIT_ALREADY_RUNNING = 3
 NO_KEY_MESSAGE = (
     "Akismet is not configured (PYTHON_AKISMET_API_KEY and PYTHON_AKISMET_BLOG_URL are not "
     "both set): only the local rules run, and every comment they do not call spam is held "
@@ -137,22 +144,37 @@ def check_pending(
     }
 
 
-def apply_verdicts(connection: sqlite3.Connection, verdicts: Mapping[str, Verdict]) -> None:
-    """Commit every automatic decision in one transaction: all of them or none."""
+def apply_verdicts(
+    connection: sqlite3.Connection, verdicts: Mapping[str, Verdict]
+) -> list[inbox.StaleDecisionError]:
+    """Commit every automatic decision in one transaction; returns the refused ones.
+
+    Each verdict was worked out on a pending comment: one that is no longer pending
+    (deleted, removed) keeps its status, and the refusal is returned to be reported.
+    """
+    stale = []
     with inbox.transaction(connection):
         for comment_id, verdict in verdicts.items():
-            if verdict.status is None:
-                inbox.set_reasons(connection, comment_id, verdict.reasons)
-                continue
-            inbox.decide(
-                connection,
-                comment_id,
-                verdict.status,
-                verdict.actor,
-                verdict.reasons,
-                needs_care=verdict.needs_care,
-                akismet_verdict=verdict.akismet,
-            )
+            try:
+                if verdict.status is None:
+                    inbox.set_reasons(
+                        connection, comment_id, verdict.reasons, expected=Status.PENDING
+                    )
+                    continue
+                inbox.decide(
+                    connection,
+                    comment_id,
+                    verdict.status,
+                    verdict.actor,
+                    verdict.reasons,
+                    expected=Status.PENDING,
+                    needs_care=verdict.needs_care,
+                    akismet_verdict=verdict.akismet,
+                )
+            except inbox.StaleDecisionError as error:
+                # decide and set_reasons change nothing when they refuse: the rest commits.
+                stale.append(error)
+    return stale
 
 
 def make_correction(
@@ -234,7 +256,8 @@ def _run(
         )
         return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
 
-    apply_verdicts(connection, verdicts)
+    for refused in apply_verdicts(connection, verdicts):
+        console.print(f"Left as it is: {refused}.", markup=False, highlight=False, soft_wrap=True)
     if 0 < len(verdicts) <= TABLE_UP_TO:
         console.print(verdict_table(verdicts, "Automatic decisions"))
     counts = Counter(str(v.status) if v.status else "still pending" for v in verdicts.values())
@@ -264,7 +287,7 @@ def _run(
         purged = inbox.purge_private_details(connection, cutoff.replace(microsecond=0).isoformat())
     console.print(
         f"Purged email, IP and user agent of {counted(purged, 'comment')} decided more than "
-        f"{moderation.purge_after_days} days ago."
+        f"{moderation.purge_after_days} days ago (or waiting for a decision as long)."
     )
     return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
 
@@ -298,10 +321,26 @@ def _review(
     console.print(summary_table(result))
 
 
-def run_project(settings: ProjectSettings, command_line: CommandLine) -> int:
-    """Run the pipeline for a project's settings on this terminal (the task's way)."""
+def run_project(
+    settings: ProjectSettings,
+    command_line: CommandLine,
+    rebuild: Callable[[], None] | None = None,
+) -> int:
+    """Run the pipeline for a project's settings on this terminal (the task's way), then
+    `rebuild` the site if something may have been published; all under the one-run lock."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    return run(settings, command_line, Console())
+    console = Console()
+    if command_line.log:  # reads only: no lock needed
+        return run(settings, command_line, console)
+    try:
+        with one_run_at_a_time(settings.inbox):
+            code = run(settings, command_line, console)
+            if rebuild is not None and not command_line.dry_run and code != EXIT_KEY_REFUSED:
+                rebuild()
+            return code
+    except AlreadyRunningError as error:
+        console.print(str(error), markup=False, highlight=False)
+        return EXIT_ALREADY_RUNNING
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,6 +31,7 @@ from .comment_file import (
     website_problem,
 )
 from .comments_json import PostEntry, parse_comments_json, read_comments_json, write_comments_json
+from .feeds import NOT_IN_XML
 from .rendering import render_comment_markdown, sanitize_html
 from .settings import SettingsError, comment_settings
 from .threads import Comment, likes_text
@@ -38,6 +39,7 @@ from .threads import Comment, likes_text
 # The plugin's public surface: the contracts moderation/ and the importer build on.
 __all__ = [
     "ID_PATTERN",
+    "NOT_IN_XML",
     "WEBSITE_MAX",
     "Comment",
     "CommentFile",

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from html import escape
+from html import escape as escape_html
 
 from .threads import Comment
 
 ATOM_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+# Characters XML 1.0 cannot carry, even escaped: one of them makes the whole feed invalid,
+# whatever a hand-written or imported comment file holds.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text: str, quote: bool = True) -> str:
+    """`text` escaped for XML, with characters XML cannot carry dropped."""
+    return escape_html(NOT_IN_XML.sub("", text), quote=quote)
 
 
 def feed_entry(comment: Comment, post_title: str, post_url: str) -> str:

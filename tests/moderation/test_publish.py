@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC
 
@@ -14,7 +12,13 @@ from threaded_comments import read_comment_file
 from moderation import inbox
 from moderation.inbox import Status
 from moderation.pipeline import publish
-from tests.support.moderation import POST, PRIVATE, add_pending, files_containing
+from tests.support.moderation import (
+    POST,
+    PRIVATE,
+    add_pending,
+    files_containing,
+    start_moderate_run,
+)
 
 
 def approve(connection, *comment_ids: str) -> None:
@@ -107,18 +111,7 @@ def test_likes_are_folded_once_and_added_to_an_imported_count(project, connectio
 
 
 def run_moderate(project, **env: str) -> subprocess.Popen:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_AKISMET", "AKISMET"))
-    }
-    environment.update(env)
-    root = project.inbox.parent.parent
-    return subprocess.Popen(
-        [sys.executable, "-m", "moderation.pipeline.run", "--root", str(root), "--no-input"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    return start_moderate_run(project.inbox.parent.parent, **env)
 
 
 def kill_when(process: subprocess.Popen, ready, timeout: float = 30) -> None:

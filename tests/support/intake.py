@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import signal
@@ -10,15 +11,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 from starlette.applications import Starlette
 
 from moderation.intake.app import create_app
 from moderation.settings import ProjectSettings, load_settings
+
+T = TypeVar("T")
 
 OPEN_POST = "texting-my-therapist"
 OPEN_URL = "/2016/03/texting-my-therapist/"
@@ -102,9 +107,10 @@ def wait_for_port(port: int, timeout: float = 60, alive: object = None) -> None:
 
 
 @contextmanager
-def running(app: Starlette) -> Iterator[str]:
-    """Serve `app` with a real uvicorn on a free loopback port, in a thread; yields its URL."""
-    port = free_port()
+def running(app: Starlette, port: int | None = None) -> Iterator[str]:
+    """Serve `app` with a real uvicorn on loopback (`port`, or a free one), in a thread;
+    yields its URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
@@ -120,8 +126,10 @@ def running(app: Starlette) -> Iterator[str]:
 
 @contextmanager
 def running_intake(folder: Path, **changes: object) -> Iterator[str]:
-    """An intake alone, its inbox and targets in `folder`; yields its URL."""
-    with running(create_app(intake_settings_for(folder, **changes))) as url:
+    """An intake alone, its inbox and targets in `folder`; yields its URL. It knows the
+    port it is served on, as `invoke serve` does: links and origins come from there."""
+    port = free_port()
+    with running(create_app(intake_settings_for(folder, **changes), port), port) as url:
         yield url
 
 
@@ -163,3 +171,9 @@ def invoke_serve(root: Path, env: dict[str, str], timeout: float = 300) -> Itera
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """asyncio.run in a thread of its own: the session's Playwright may hold this thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

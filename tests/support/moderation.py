@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -85,3 +88,22 @@ def files_containing(folder: Path, needles: tuple[str, ...]) -> list[str]:
             data = path.read_bytes()
             found += [f"{path}: {needle}" for needle in needles if needle.encode() in data]
     return found
+
+
+def start_moderate_run(root: Path, **env: str) -> subprocess.Popen[str]:
+    """A real `python -m moderation.pipeline.run --no-input` (the task's run, without the
+    rebuild) on the project at `root`, with `env` over an environment cleared of Akismet
+    and inbox settings; its output (stdout and stderr) is piped."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTHON_AKISMET", "AKISMET", "COMMENT_INTAKE"))
+    }
+    environment.update(env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "moderation.pipeline.run", "--root", str(root), "--no-input"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
