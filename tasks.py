@@ -49,10 +49,45 @@ def rebuild(c):
     build(c)
 
 
+def publish_build() -> ProjectSettings:
+    """Build the live site with publishconf.py, refusing the placeholder SITEURL."""
+    from invoke import Exit
+
+    from moderation.deploy import DeployError, check_publishable
+
+    settings = load_settings(SETTINGS_FILE_PUBLISH)
+    try:
+        check_publishable(settings)
+    except DeployError as error:
+        raise Exit(f"publish: {error}", code=1) from None
+    pelican_run(settings)
+    return settings
+
+
 @task
 def publish(c):
-    """Build output/ for the live site with publishconf.py."""
-    pelican_run(load_settings(SETTINGS_FILE_PUBLISH))
+    """Build the live site with publishconf.py into its own folder (output-publish/)."""
+    publish_build()
+
+
+@task
+def deploy(c):
+    """`invoke publish`, then rsync the result to DEPLOY_TARGET (only what changed)."""
+    send_live(publish_build())
+
+
+def send_live(settings: ProjectSettings) -> None:
+    """rsync the publish build to DEPLOY_TARGET, saying how many files changed."""
+    from invoke import Exit
+
+    from moderation.deploy import DeployError
+    from moderation.deploy import deploy as run_deploy
+
+    try:
+        changes = run_deploy(settings)
+    except DeployError as error:
+        raise Exit(f"deploy: {error}", code=1) from None
+    print(f"deploy: {len(changes)} file(s) sent or deleted at {settings.deploy_target}")
 
 
 @task

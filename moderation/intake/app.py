@@ -87,7 +87,7 @@ class Intake:
     def __init__(self, settings: ProjectSettings) -> None:
         self.settings = settings
         options = settings.intake
-        self.targets = Targets(settings.comments_json)
+        self.targets = Targets(settings.intake_comments_json)
         self.writer = InboxWriter(
             settings.inbox, synchronous=options.synchronous, max_batch=options.max_batch
         )
