@@ -142,6 +142,15 @@ def intake(c, port=8001, production=False):
     run_server(load_settings(settings_file), int(port), intake_only=True)
 
 
+@task
+def admin_token(c):
+    """Print a new random token for the intake's admin API (BETWEEN_SESSIONS_ADMIN_TOKEN)."""
+    import secrets
+
+    # 32 random bytes: beyond guessing, even without the intake's limit on wrong tries.
+    print(secrets.token_urlsafe(32))
+
+
 # --- Moderation: rules, Akismet, review, publish, rebuild ---
 
 

@@ -18,6 +18,7 @@ answered 503, never a 500 with a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -39,6 +40,7 @@ from threaded_comments import PostEntry, likes_text
 
 from moderation import inbox
 from moderation.intake import pages
+from moderation.intake.admin import admin_routes
 from moderation.intake.forms import (
     JSON_TYPE,
     MAX_FIELDS,
@@ -52,7 +54,8 @@ from moderation.intake.forms import (
     parse_json,
     parse_urlencoded,
 )
-from moderation.intake.ratelimit import RateLimiter
+from moderation.intake.purge import purge_daily
+from moderation.intake.ratelimit import RateLimiter, client_address
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
 from moderation.settings import ProjectSettings
@@ -111,6 +114,7 @@ class Intake:
             ),
             Route("/api/likes", self.guarded(self.post_like), methods=["POST"]),
             Route("/api/likes", self.guarded(self.get_likes), methods=["GET"]),
+            *admin_routes(self),
         ]
 
     def close(self) -> None:
@@ -342,11 +346,6 @@ def check_rate(limits: RateLimiter | None, address: str, what: str) -> None:
         )
 
 
-def client_address(request: Request) -> str:
-    """The reader's address (uvicorn has already applied trusted proxy headers)."""
-    return request.client.host if request.client else "unknown"
-
-
 def api_origin(request: Request) -> str:
     """Where this intake is reached, for links back to it (removal links)."""
     return str(request.base_url).rstrip("/")
@@ -403,11 +402,14 @@ def refusal_response(request: Request, refusal: Refusal) -> Response:
 
 
 def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middleware]) -> Starlette:
-    """A Starlette app serving `routes` that commits the intake's queue when it stops."""
+    """A Starlette app serving `routes` that purges old private details while it runs and
+    commits the intake's queue when it stops."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        purging = asyncio.create_task(purge_daily(intake))
         yield
+        purging.cancel()
         intake.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
