@@ -49,17 +49,22 @@ def rebuild(c):
     build(c)
 
 
-def publish_build() -> ProjectSettings:
-    """Build the live site with publishconf.py, refusing the placeholder SITEURL."""
+def checked_publishable(settings: ProjectSettings) -> ProjectSettings:
+    """`settings`, unless their SITEURL is missing or the placeholder: then exit, saying so."""
     from invoke import Exit
 
     from moderation.deploy import DeployError, check_publishable
 
-    settings = load_settings(SETTINGS_FILE_PUBLISH)
     try:
         check_publishable(settings)
     except DeployError as error:
         raise Exit(f"publish: {error}", code=1) from None
+    return settings
+
+
+def publish_build() -> ProjectSettings:
+    """Build the live site with publishconf.py, refusing the placeholder SITEURL."""
+    settings = checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
     pelican_run(settings)
     return settings
 
@@ -161,19 +166,51 @@ def admin_token(c):
         "no-build": "do not rebuild the site afterwards",
         "review-spam": "review the spam list as well as held comments",
         "log": "print the decision log and stop",
+        "inbox": "moderate the intake at this address through its admin API "
+        "(default: BETWEEN_SESSIONS_INBOX_URL, else the local inbox file); "
+        "rebuilds with publishconf.py",
+        "deploy": "then `invoke deploy`",
     }
 )
-def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False, log=False):
+def moderate(
+    c,
+    no_input=False,
+    dry_run=False,
+    no_build=False,
+    review_spam=False,
+    log=False,
+    inbox=None,
+    deploy=False,
+):
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
+    import os
+
     from invoke import Exit
 
+    from moderation.intake.admin import ADMIN_TOKEN_ENV
+    from moderation.pipeline.remote import INBOX_URL_ENV, run_remote_project
     from moderation.pipeline.run import EXIT_KEY_REFUSED, CommandLine, run_project
 
     command_line = CommandLine(no_input=no_input, dry_run=dry_run, review_spam=review_spam, log=log)
-    settings = load_settings(SETTINGS_FILE_BASE)
-    code = run_project(settings, command_line)
-    if not (no_build or dry_run or log or code == EXIT_KEY_REFUSED):
-        pelican_run(settings)
+    inbox_url = inbox or os.environ.get(INBOX_URL_ENV)
+    writes = not (dry_run or log)
+    # In production the rebuild is the live site's, with publishconf.py.
+    settings = load_settings(SETTINGS_FILE_PUBLISH if inbox_url else SETTINGS_FILE_BASE)
+    if writes and (deploy or (inbox_url and not no_build)):
+        # Before anything changes: a run must not stop at a build that cannot happen.
+        checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
+    if inbox_url:
+        token = os.environ.get(ADMIN_TOKEN_ENV)
+        if not token:
+            raise Exit(f"moderate: set {ADMIN_TOKEN_ENV} to the intake's admin token.", code=2)
+        code = run_remote_project(settings, command_line, inbox_url, token)
+    else:
+        code = run_project(settings, command_line)
+    if writes and code != EXIT_KEY_REFUSED:
+        if not no_build:
+            pelican_run(settings)
+        if deploy:
+            send_live(settings if inbox_url and not no_build else publish_build())
     if code:
         raise Exit(code=code)
 
