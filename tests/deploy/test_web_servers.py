@@ -19,6 +19,7 @@ from tests.support.deploy import (
     unit_section,
     web_server,
 )
+from tests.support.intake import free_port
 
 FORGED_ADDRESS = "203.0.113.77"
 
@@ -89,3 +90,19 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "between-sessions-intake.service" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("server", ["caddy", "nginx"])
+def test_a_reader_is_told_when_the_intake_is_down(
+    server: str, live_site: Path, tmp_path: Path
+) -> None:
+    with web_server(server, live_site, free_port(), tmp_path / server) as url:
+        page = httpx.get(url + "/2016/03/texting-my-therapist/")
+        answer = httpx.post(
+            url + "/api/comments",
+            data={"post": "texting-my-therapist", "author": "Ines", "comment": "Hello."},
+            headers={"Accept": "application/json"},
+        )
+    assert page.status_code == 200
+    assert answer.status_code == 503
+    assert "down for a few minutes and nothing was saved" in answer.text
