@@ -220,3 +220,25 @@ def test_a_run_killed_mid_publish_is_finished_by_the_next(live: Live) -> None:
     ]
     connection.close()
     assert actions == ["approved", "published"]
+
+
+@pytest.mark.browser
+def test_a_reader_sees_her_comment_after_moderation_from_the_laptop(live: Live, browser) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(live.url + POST_PATH)
+        page.fill("#commentform #author", "Ottilie")
+        page.fill("#commentform #email", READER_EMAIL)
+        page.fill("#commentform #comment", WORDS)
+        page.click("#commentform button[type=submit]")
+        page.wait_for_selector(".comment-received", timeout=30_000)
+        assert "awaiting moderation" in page.inner_text(".comment-received")
+
+        moderated = live.moderate("--deploy")
+        assert moderated.returncode == 0, moderated.stdout + moderated.stderr
+
+        page.reload()
+        comments = page.inner_text("#comments")
+        assert WORDS in comments and "Ottilie" in comments
+    finally:
+        page.close()
