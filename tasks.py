@@ -19,13 +19,18 @@ SETTINGS_FILE_BASE = PROJECT_ROOT / "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = PROJECT_ROOT / "publishconf.py"
 
 
-def pelican_run(settings: ProjectSettings) -> None:
-    """Build the site of `settings` in this process; a failed build exits non-zero."""
+def pelican_run(settings: ProjectSettings, port: int | None = None) -> None:
+    """Build the site of `settings` in this process; a failed build exits non-zero.
+
+    `port`: the local port the site is served on, which its feeds then name.
+    """
     arguments = [
         *("-s", str(settings.settings_file)),
         *("-o", str(settings.output_dir)),
         str(settings.content_dir),
     ]
+    if port is not None:
+        arguments += ["-e", f'FEED_DOMAIN="http://127.0.0.1:{port}"']
     # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
     pelican_main(["--fatal", "errors", *arguments])
 
@@ -131,7 +136,7 @@ def serve(c, port=8000):
     from moderation.intake.server import serve as run_server
 
     settings = load_settings(SETTINGS_FILE_BASE)
-    pelican_run(settings)
+    pelican_run(settings, int(port))
     run_server(settings, int(port))
 
 

@@ -6,9 +6,10 @@ import os
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.support.intake import INVOKE, copy_project
+from tests.support.intake import INVOKE, copy_project, invoke_serve
 
 SITE_URL = "https://maren-between-sessions.example.net"
 
@@ -90,3 +91,10 @@ def test_deploy_sends_only_what_changed(checkout: Path, tmp_path: Path) -> None:
     assert about.stat().st_mtime_ns == about_stamp
     # No half-finished state is left behind (rsync --delay-updates's staging folders).
     assert not list(live.rglob(".~tmp~"))
+
+
+def test_the_local_feeds_name_the_port_that_serves_them(checkout: Path) -> None:
+    with invoke_serve(checkout, dict(os.environ)) as url:
+        feed = httpx.get(url + "/feeds/all.atom.xml").text
+    assert f"{url}/" in feed
+    assert "127.0.0.1:8000" not in feed
