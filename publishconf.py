@@ -16,8 +16,9 @@ RELATIVE_URLS = False
 # Apart from the preview's output/, so `invoke serve` never shows the live site's links.
 OUTPUT_PATH = "output-publish"
 DELETE_OUTPUT_DIRECTORY = True
-CACHE_CONTENT = False
-LOAD_CONTENT_CACHE = False
+# Pelican's content cache, apart from the preview's (a cache made with other settings is
+# thrown away whole): a rebuild after moderation reads only what changed.
+CACHE_PATH = "cache-publish"
 
 # Where `invoke deploy` sends OUTPUT_PATH with rsync: "user@host:/var/www/between-sessions"
 # over SSH, or a local folder. BETWEEN_SESSIONS_DEPLOY_TARGET overrides it.

@@ -37,9 +37,11 @@ def pelican_run(settings: ProjectSettings, port: int | None = None) -> None:
 
 @task
 def clean(c):
-    """Remove the generated site and Pelican's cache."""
-    shutil.rmtree(load_settings(SETTINGS_FILE_BASE).output_dir, ignore_errors=True)
-    shutil.rmtree(PROJECT_ROOT / "cache", ignore_errors=True)
+    """Remove the generated sites (preview and publish) and Pelican's caches."""
+    for settings_file in (SETTINGS_FILE_BASE, SETTINGS_FILE_PUBLISH):
+        shutil.rmtree(load_settings(settings_file).output_dir, ignore_errors=True)
+    for cache in ("cache", "cache-publish"):
+        shutil.rmtree(PROJECT_ROOT / cache, ignore_errors=True)
 
 
 @task
