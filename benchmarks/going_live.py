@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -39,8 +38,8 @@ sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 from comments_build import generate  # noqa: E402
 
 from tests.support.akismet_standin import AkismetStandIn  # noqa: E402
-from tests.support.deploy import checkout_with_venv, intake_from_unit, web_server  # noqa: E402
-from tests.support.intake import INVOKE, copy_project  # noqa: E402
+from tests.support.deploy import going_live  # noqa: E402
+from tests.support.intake import INVOKE  # noqa: E402
 
 TOKEN = "bWVhc3VyaW5nLXRoZS13YXktYS1jb21tZW50LWdvZXMtbGl2ZQ"
 POST_PATH = "/2016/03/texting-my-therapist/"
@@ -57,29 +56,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     arguments = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
-        root = Path(folder)
-        server = checkout_with_venv(root / "srv")
-        www = root / "www"
-        www.mkdir()
-        laptop = root / "laptop"
-        laptop.mkdir()
-        copy_project(laptop)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        AkismetStandIn() as akismet,
+        going_live(Path(folder), TOKEN) as live,
+    ):
+        url, laptop, www = live.url, live.laptop, live.www
         if arguments.posts:
-            generated, _ = generate(root / "generated", arguments.posts, 5)
+            generated, _ = generate(Path(folder) / "generated", arguments.posts, 5)
             shutil.copytree(generated, laptop / "content", dirs_exist_ok=True)
-        akismet = stack.enter_context(AkismetStandIn())
-        port = stack.enter_context(
-            intake_from_unit(
-                server,
-                {
-                    "BETWEEN_SESSIONS_ADMIN_TOKEN": TOKEN,
-                    "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
-                },
-                root / "intake.log",
-            )
-        )
-        url = stack.enter_context(web_server("caddy", www, port, root / "caddy"))
         env = {
             **os.environ,
             **akismet.environment(),

@@ -17,8 +17,8 @@ import pytest
 
 from moderation import inbox
 from tests.support.akismet_standin import AkismetStandIn
-from tests.support.deploy import checkout_with_venv, intake_from_unit, web_server
-from tests.support.intake import INVOKE, copy_project, free_port
+from tests.support.deploy import GoingLive, going_live
+from tests.support.intake import INVOKE, free_port
 
 TOKEN = "cGFwZXItY3JhbmVzLW9uLWEtd2luZG93c2lsbC1pbi1tYXJjaA"
 POST = "texting-my-therapist"
@@ -30,14 +30,26 @@ WORDS = "Reading this on the night bus home, I felt less alone with my own waiti
 
 @dataclass
 class Live:
-    """The server (intake + Caddy), the laptop's checkout, and their addresses."""
+    """The server (intake + Caddy), the laptop's checkout, and the Akismet stand-in."""
 
-    url: str
-    laptop: Path
-    server: Path
-    www: Path
-    intake_log: Path
+    setup: GoingLive
     akismet: AkismetStandIn
+
+    @property
+    def url(self) -> str:
+        return self.setup.url
+
+    @property
+    def laptop(self) -> Path:
+        return self.setup.laptop
+
+    @property
+    def server(self) -> Path:
+        return self.setup.server
+
+    @property
+    def www(self) -> Path:
+        return self.setup.www
 
     def invoke(
         self, *task: str, token: str = TOKEN, **env: str
@@ -89,23 +101,8 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
-    server = checkout_with_venv(tmp_path / "srv")
-    www = tmp_path / "www"
-    www.mkdir()
-    laptop = tmp_path / "laptop"
-    laptop.mkdir()
-    copy_project(laptop)
-    environment = {
-        "BETWEEN_SESSIONS_ADMIN_TOKEN": TOKEN,
-        "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
-    }
-    log = tmp_path / "intake.log"
-    with (
-        AkismetStandIn() as akismet,
-        intake_from_unit(server, environment, log) as intake_port,
-        web_server("caddy", www, intake_port, tmp_path / "caddy") as url,
-    ):
-        live = Live(url, laptop, server, www, log, akismet)
+    with AkismetStandIn() as akismet, going_live(tmp_path, TOKEN) as setup:
+        live = Live(setup, akismet)
         first = live.invoke("deploy")
         assert first.returncode == 0, first.stdout + first.stderr
         yield live
@@ -139,7 +136,7 @@ def test_a_comment_goes_live_and_comes_down_again(live: Live) -> None:
             if path.is_file():
                 text = path.read_text(encoding="utf-8", errors="replace")
                 assert READER_EMAIL not in text and READER_AGENT not in text, path
-    assert TOKEN not in live.intake_log.read_text(encoding="utf-8")
+    assert TOKEN not in live.setup.intake_log.read_text(encoding="utf-8")
 
 
 def test_a_replayed_run_publishes_nothing_twice(live: Live) -> None:

@@ -11,13 +11,14 @@ import signal
 import string
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.intake import free_port, wait_for_port
+from tests.support.intake import copy_project, free_port, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -59,8 +60,6 @@ def unit_for_checkout(checkout: Path, unit: Path = UNIT) -> str:
 
 def checkout_with_venv(root: Path) -> Path:
     """A project copy at `root` whose .venv is this test run's environment."""
-    from tests.support.intake import copy_project
-
     root.mkdir(parents=True, exist_ok=True)
     copy_project(root)
     (root / ".venv").symlink_to(Path(sys.prefix))
@@ -89,25 +88,28 @@ def intake_from_unit(checkout: Path, environment: dict[str, str], log: Path) -> 
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+    with listening(process, port, lambda: log.read_text(encoding="utf-8")):
+        yield port
+
+
+@contextmanager
+def listening(process: subprocess.Popen, port: int, output: Callable[[], str]) -> Iterator[None]:
+    """Once `process` listens on `port`, until it is stopped; `output()` says why it did not."""
     try:
         wait_for_port(port, alive=lambda: process.poll() is None)
     except (RuntimeError, TimeoutError):
         process.kill()
         process.wait()
-        raise RuntimeError(f"the intake did not start:\n{log.read_text()}") from None
+        raise RuntimeError(f"{process.args!r} did not start:\n{output()}") from None
     try:
-        yield port
+        yield
     finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
@@ -137,15 +139,8 @@ def web_server(name: str, site_root: Path, intake_port: int, work: Path) -> Iter
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    try:
-        wait_for_port(port, alive=lambda: process.poll() is None)
-    except (RuntimeError, TimeoutError):
-        process.kill()
-        raise RuntimeError(f"{name} did not start:\n{process.communicate()[0]}") from None
-    try:
+    with listening(process, port, lambda: process.communicate()[0]):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
 
 
 def nginx_main_config(work: Path, env: dict[str, str]) -> Path:
@@ -185,3 +180,37 @@ def nginx_main_config(work: Path, env: dict[str, str]) -> Path:
         encoding="utf-8",
     )
     return main
+
+
+@dataclass(frozen=True)
+class GoingLive:
+    """The README's "Going live" on loopback: the server's checkout with the intake
+    running as its unit, Caddy serving `www`, and a laptop's checkout."""
+
+    url: str
+    server: Path
+    www: Path
+    laptop: Path
+    intake_log: Path
+
+
+@contextmanager
+def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
+    """Everything in `root`: the intake (admin API on with `admin_token`) behind Caddy,
+    reading the live site's comments.json, and a fresh laptop checkout (nothing deployed)."""
+    server = checkout_with_venv(root / "srv")
+    www = root / "www"
+    laptop = root / "laptop"
+    www.mkdir()
+    laptop.mkdir()
+    copy_project(laptop)
+    environment = {
+        "BETWEEN_SESSIONS_ADMIN_TOKEN": admin_token,
+        "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
+    }
+    log = root / "intake.log"
+    with (
+        intake_from_unit(server, environment, log) as intake_port,
+        web_server("caddy", www, intake_port, root / "caddy") as url,
+    ):
+        yield GoingLive(url, server, www, laptop, log)
