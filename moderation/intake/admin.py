@@ -7,7 +7,8 @@ in constant time; failed attempts are limited per address (429) and logged witho
 token or the address.
 
 - GET /api/admin/inbox: the inbox as moderation needs it, in JSON: {"schema": <version>,
-  "comments": [every row, with its review context], "likes": [{"post_slug",
+  "comments": [every row, with its review context where moderation uses it; never the
+  removal token's hash], "likes": [{"post_slug",
   "comment_id", "count"}], "folded_likes": [rows], "decisions": [the log]}. Reader
   hashes and like salts stay here.
 - POST /api/admin/changes: {"changes": [...]} applied in order in one transaction, all or
@@ -59,6 +60,8 @@ for duplicate_filter in list(log.filters):
 Handler = Callable[[Request], Awaitable[Response]]
 
 ADMIN_TOKEN_ENV = "BETWEEN_SESSIONS_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
+# The statuses whose comments moderation may still check, review, correct or compare with.
+NEEDS_PRIVATE_DETAILS = {Status.PENDING, Status.HELD, Status.SPAM, Status.APPROVED}
 # Wrong tokens per address before it must wait: (attempts, seconds).
 FAILED_ATTEMPTS_LIMIT = (10, 600)
 
@@ -143,7 +146,7 @@ def snapshot(connection: sqlite3.Connection) -> dict[str, Any]:
     """The inbox as the remote pipeline loads it (see the module's docstring)."""
     return {
         "schema": connection.execute("PRAGMA user_version").fetchone()[0],
-        "comments": [dict(row) for row in connection.execute("SELECT * FROM comments")],
+        "comments": [for_moderation(row) for row in connection.execute("SELECT * FROM comments")],
         "likes": [
             {"post_slug": post, "comment_id": comment, "count": count}
             for (post, comment), count in inbox.like_counts(connection).items()
@@ -151,6 +154,17 @@ def snapshot(connection: sqlite3.Connection) -> dict[str, Any]:
         "folded_likes": [dict(row) for row in connection.execute("SELECT * FROM folded_likes")],
         "decisions": [dict(row) for row in connection.execute("SELECT * FROM decisions")],
     }
+
+
+def for_moderation(comment: sqlite3.Row) -> dict[str, Any]:
+    """A comment as the laptop gets it: the private details only where moderation uses
+    them (Akismet's check and corrections, review, "first comment from this address"),
+    and never the removal token's hash."""
+    row = dict(comment)
+    del row["removal_token_hash"]
+    if row["status"] not in NEEDS_PRIVATE_DETAILS:
+        row.update(email=None, ip=None, user_agent=None, referrer=None)
+    return row
 
 
 class UnknownChangeError(ValueError):

@@ -87,7 +87,14 @@ def test_the_inbox_carries_the_review_context(admin_intake: str):
     assert comment["email"] == "wren@example.org"
     assert comment["user_agent"] == "Firefox/140.0"
     assert comment["ip"] == "127.0.0.1"
-    assert "removal_token_hash" in comment
+    assert "removal_token_hash" not in comment
+
+
+def test_a_deleted_comment_comes_without_its_private_details(admin_intake: str):
+    decide(admin_intake, the_comment(admin_intake), "deleted")
+    comment = the_comment(admin_intake)
+    assert comment["status"] == "deleted"
+    assert (comment["email"], comment["ip"], comment["user_agent"]) == (None, None, None)
 
 
 def test_a_replayed_decision_changes_nothing(admin_intake: str, tmp_path: Path):
