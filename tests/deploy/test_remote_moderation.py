@@ -239,3 +239,24 @@ def test_a_reader_sees_her_comment_after_moderation_from_the_laptop(live: Live, 
         assert WORDS in comments and "Ottilie" in comments
     finally:
         page.close()
+
+
+def test_a_post_just_deployed_takes_comments_at_once(live: Live) -> None:
+    (live.laptop / "content" / "a-new-morning.md").write_text(
+        "Title: A new morning\nDate: 2026-11-30 08:00\nCategory: Between\n"
+        "Slug: a-new-morning\n\nWritten this week, after the long gap.\n",
+        encoding="utf-8",
+    )
+    deployed = live.invoke("deploy")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    answer = httpx.post(
+        live.url + "/api/comments",
+        data={
+            "post": "a-new-morning",
+            "author": "Ottilie",
+            "email": READER_EMAIL,
+            "comment": "Glad to see you writing again.",
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 202, answer.text
