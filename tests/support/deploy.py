@@ -136,10 +136,11 @@ def web_server(name: str, site_root: Path, intake_port: int, work: Path) -> Iter
     else:
         env = {**os.environ, **names, "SITE_ADDRESS": f"127.0.0.1:{port}"}
         command = [binary, "-p", str(work), "-c", str(nginx_main_config(work, env))]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    with listening(process, port, lambda: process.communicate()[0]):
+    # Into a file, not a pipe: a pipe nobody reads would stop the server once full.
+    log = work / f"{name}.log"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    with listening(process, port, lambda: log.read_text(encoding="utf-8")):
         yield f"http://127.0.0.1:{port}"
 
 
