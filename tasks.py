@@ -19,22 +19,29 @@ SETTINGS_FILE_BASE = PROJECT_ROOT / "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = PROJECT_ROOT / "publishconf.py"
 
 
-def pelican_run(settings: ProjectSettings) -> None:
-    """Build the site of `settings` in this process; a failed build exits non-zero."""
+def pelican_run(settings: ProjectSettings, port: int | None = None) -> None:
+    """Build the site of `settings` in this process; a failed build exits non-zero.
+
+    `port`: the local port the site is served on, which its feeds then name.
+    """
     arguments = [
         *("-s", str(settings.settings_file)),
         *("-o", str(settings.output_dir)),
         str(settings.content_dir),
     ]
+    if port is not None:
+        arguments += ["-e", f'FEED_DOMAIN="http://127.0.0.1:{port}"']
     # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
     pelican_main(["--fatal", "errors", *arguments])
 
 
 @task
 def clean(c):
-    """Remove the generated site and Pelican's cache."""
-    shutil.rmtree(load_settings(SETTINGS_FILE_BASE).output_dir, ignore_errors=True)
-    shutil.rmtree(PROJECT_ROOT / "cache", ignore_errors=True)
+    """Remove the generated sites (preview and publish) and Pelican's caches."""
+    for settings_file in (SETTINGS_FILE_BASE, SETTINGS_FILE_PUBLISH):
+        shutil.rmtree(load_settings(settings_file).output_dir, ignore_errors=True)
+    for cache in ("cache", "cache-publish"):
+        shutil.rmtree(PROJECT_ROOT / cache, ignore_errors=True)
 
 
 @task
@@ -49,10 +56,50 @@ def rebuild(c):
     build(c)
 
 
+def checked_publishable(settings: ProjectSettings) -> ProjectSettings:
+    """`settings`, unless their SITEURL is missing or the placeholder: then exit, saying so."""
+    from invoke import Exit
+
+    from moderation.deploy import DeployError, check_publishable
+
+    try:
+        check_publishable(settings)
+    except DeployError as error:
+        raise Exit(f"publish: {error}", code=1) from None
+    return settings
+
+
+def publish_build() -> ProjectSettings:
+    """Build the live site with publishconf.py, refusing the placeholder SITEURL."""
+    settings = checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
+    pelican_run(settings)
+    return settings
+
+
 @task
 def publish(c):
-    """Build output/ for the live site with publishconf.py."""
-    pelican_run(load_settings(SETTINGS_FILE_PUBLISH))
+    """Build the live site with publishconf.py into its own folder (output-publish/)."""
+    publish_build()
+
+
+@task
+def deploy(c):
+    """`invoke publish`, then rsync the result to DEPLOY_TARGET (only what changed)."""
+    send_live(publish_build())
+
+
+def send_live(settings: ProjectSettings) -> None:
+    """rsync the publish build to DEPLOY_TARGET, saying how many files changed."""
+    from invoke import Exit
+
+    from moderation.deploy import DeployError
+    from moderation.deploy import deploy as run_deploy
+
+    try:
+        changes = run_deploy(settings)
+    except DeployError as error:
+        raise Exit(f"deploy: {error}", code=1) from None
+    print(f"deploy: {len(changes)} file(s) sent or deleted at {settings.deploy_target}")
 
 
 @task
@@ -91,7 +138,7 @@ def serve(c, port=8000):
     from moderation.intake.server import serve as run_server
 
     settings = load_settings(SETTINGS_FILE_BASE)
-    pelican_run(settings)
+    pelican_run(settings, int(port))
     run_server(settings, int(port))
 
 
@@ -107,6 +154,15 @@ def intake(c, port=8001, production=False):
     run_server(load_settings(settings_file), int(port), intake_only=True)
 
 
+@task
+def admin_token(c):
+    """Print a new random token for the intake's admin API (BETWEEN_SESSIONS_ADMIN_TOKEN)."""
+    import secrets
+
+    # 32 random bytes: beyond guessing, even without the intake's limit on wrong tries.
+    print(secrets.token_urlsafe(32))
+
+
 # --- Moderation: rules, Akismet, review, publish, rebuild ---
 
 
@@ -117,19 +173,58 @@ def intake(c, port=8001, production=False):
         "no-build": "do not rebuild the site afterwards",
         "review-spam": "review the spam list as well as held comments",
         "log": "print the decision log and stop",
+        "inbox": "moderate the intake at this address through its admin API "
+        "(default: BETWEEN_SESSIONS_INBOX_URL, else the local inbox file); "
+        "rebuilds with publishconf.py",
+        "deploy": "then `invoke deploy`",
     }
 )
-def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False, log=False):
+def moderate(
+    c,
+    no_input=False,
+    dry_run=False,
+    no_build=False,
+    review_spam=False,
+    log=False,
+    inbox=None,
+    deploy=False,
+):
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
+    import os
+
     from invoke import Exit
 
-    from moderation.pipeline.run import CommandLine, run_project
+    from moderation.intake.admin import ADMIN_TOKEN_ENV
+    from moderation.pipeline.remote import INBOX_URL_ENV, run_remote_project
+    from moderation.pipeline.run import (
+        EXIT_ALREADY_RUNNING,
+        EXIT_KEY_REFUSED,
+        CommandLine,
+        run_project,
+    )
 
     command_line = CommandLine(no_input=no_input, dry_run=dry_run, review_spam=review_spam, log=log)
-    settings = load_settings(SETTINGS_FILE_BASE)
-    code = run_project(
-        settings, command_line, rebuild=None if no_build else lambda: pelican_run(settings)
-    )
+    inbox_url = inbox or os.environ.get(INBOX_URL_ENV)
+    writes = not (dry_run or log)
+    # In production the rebuild is the live site's, with publishconf.py.
+    settings = load_settings(SETTINGS_FILE_PUBLISH if inbox_url else SETTINGS_FILE_BASE)
+    if writes and (deploy or (inbox_url and not no_build)):
+        # Before anything changes: a run must not stop at a build that cannot happen.
+        checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
+    if inbox_url:
+        token = os.environ.get(ADMIN_TOKEN_ENV)
+        if not token:
+            raise Exit(f"moderate: set {ADMIN_TOKEN_ENV} to the intake's admin token.", code=2)
+        code = run_remote_project(settings, command_line, inbox_url, token)
+        if writes and code != EXIT_KEY_REFUSED and not no_build:
+            pelican_run(settings)
+    else:
+        # The local run rebuilds inside its one-run lock (see run_project).
+        code = run_project(
+            settings, command_line, rebuild=None if no_build else lambda: pelican_run(settings)
+        )
+    if deploy and writes and code not in (EXIT_KEY_REFUSED, EXIT_ALREADY_RUNNING):
+        send_live(settings if inbox_url and not no_build else publish_build())
     if code:
         raise Exit(code=code)
 

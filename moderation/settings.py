@@ -11,6 +11,9 @@ An unknown key in either is refused, naming it, as THREADED_COMMENTS refuses its
 (`threaded_comments.comment_settings`). Relative paths are taken from the project folder,
 the one holding the settings file. The environment variable COMMENT_INTAKE_INBOX, when set,
 overrides INBOX_PATH for the intake and moderation alike (tests and a second checkout use it).
+BETWEEN_SESSIONS_COMMENTS_JSON, when set, overrides COMMENTS_JSON: on a server, the live
+site's comments.json that `invoke deploy` updates (deploy/between-sessions-intake.service),
+and BETWEEN_SESSIONS_DEPLOY_TARGET overrides the Pelican setting DEPLOY_TARGET.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from threaded_comments import SettingsError, comment_settings
 
 INBOX_ENV = "COMMENT_INTAKE_INBOX"
+LIVE_COMMENTS_JSON_ENV = "BETWEEN_SESSIONS_COMMENTS_JSON"
+DEPLOY_TARGET_ENV = "BETWEEN_SESSIONS_DEPLOY_TARGET"
 
 OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions")
 
@@ -69,6 +74,9 @@ class IntakeOptions:
     keep_alive_timeout: float = 5.0
     max_header_bytes: int = 16 * 1024
     max_connections: int = 200
+    # The comments.json the intake takes its posts from; None: the build's own. On a server,
+    # the deployed site's (BETWEEN_SESSIONS_COMMENTS_JSON overrides it).
+    comments_json: str | None = None
 
     def __post_init__(self) -> None:
         # Settings files may spell a pair as a list; the rate limiter wants whole numbers.
@@ -117,10 +125,14 @@ class ProjectSettings:
     comments_dir: Path
     # output_dir / THREADED_COMMENTS["JSON_PATH"], written by every build.
     comments_json: Path
+    # The comments.json the intake reads: the live site's on a server, else comments_json.
+    intake_comments_json: Path
     inbox: Path
     blocklist: Path
     # SITEURL without its trailing slash ("" for a local build).
     site_url: str
+    # DEPLOY_TARGET: where `invoke deploy` sends output_dir ("" when there is none).
+    deploy_target: str
     # TIMEZONE: what a comment file's date without an offset is read in, as Pelican does.
     timezone: ZoneInfo
     blog_lang: str
@@ -152,16 +164,20 @@ def project_settings(
     # An absolute PATH or OUTPUT_PATH stays as it is: `root / absolute` is `absolute`.
     content_dir = root / pelican["PATH"]
     output_dir = root / pelican["OUTPUT_PATH"]
+    comments_json = output_dir / comments["JSON_PATH"]
+    live_comments_json = environ.get(LIVE_COMMENTS_JSON_ENV) or intake.comments_json
     return ProjectSettings(
         settings_file=settings_file.resolve(),
         root=root,
         content_dir=content_dir,
         output_dir=output_dir,
         comments_dir=content_dir / comments["PATH"],
-        comments_json=output_dir / comments["JSON_PATH"],
+        comments_json=comments_json,
+        intake_comments_json=root / live_comments_json if live_comments_json else comments_json,
         inbox=root / (environ.get(INBOX_ENV) or intake.inbox_path),
         blocklist=root / moderation.blocklist_path,
         site_url=(pelican.get("SITEURL") or "").rstrip("/"),
+        deploy_target=environ.get(DEPLOY_TARGET_ENV) or pelican.get("DEPLOY_TARGET") or "",
         timezone=ZoneInfo(pelican.get("TIMEZONE") or "UTC"),
         blog_lang=pelican.get("DEFAULT_LANG") or "en",
         article_url=pelican["ARTICLE_URL"],

@@ -40,6 +40,7 @@ from threaded_comments import PostEntry, likes_text
 
 from moderation import inbox
 from moderation.intake import pages
+from moderation.intake.admin import admin_routes
 from moderation.intake.forms import (
     JSON_TYPE,
     MAX_FIELDS,
@@ -55,7 +56,8 @@ from moderation.intake.forms import (
     parse_urlencoded,
 )
 from moderation.intake.guards import Origins, WaitingCap
-from moderation.intake.ratelimit import RateLimiter
+from moderation.intake.purge import purge_daily
+from moderation.intake.ratelimit import RateLimiter, client_address
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
 from moderation.settings import ProjectSettings
@@ -92,7 +94,7 @@ class Intake:
         self.settings = settings
         options = settings.intake
         self.origins = Origins(settings, port)
-        self.targets = Targets(settings.comments_json)
+        self.targets = Targets(settings.intake_comments_json)
         self.writer = InboxWriter(
             settings.inbox, synchronous=options.synchronous, max_batch=options.max_batch
         )
@@ -122,6 +124,7 @@ class Intake:
             ),
             Route("/api/likes", self.guarded(self.post_like), methods=["POST"]),
             Route("/api/likes", self.guarded(self.get_likes), methods=["GET"]),
+            *admin_routes(self),
         ]
 
     def close(self) -> None:
@@ -399,11 +402,6 @@ def refund(limits: RateLimiter | None, key: str) -> None:
         limits.refund(key)
 
 
-def client_address(request: Request) -> str:
-    """The reader's address (uvicorn has already applied trusted proxy headers)."""
-    return request.client.host if request.client else "unknown"
-
-
 async def read_body(request: Request, limit: int, seconds: float) -> bytes:
     """The request body, refused with 413 as soon as it passes `limit` bytes, and with
     408 when it has not all arrived within `seconds` (a slow client holds a worker)."""
@@ -455,11 +453,14 @@ def refusal_response(request: Request, refusal: Refusal) -> Response:
 
 
 def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middleware]) -> Starlette:
-    """A Starlette app serving `routes` that commits the intake's queue when it stops."""
+    """A Starlette app serving `routes` that purges old private details while it runs and
+    commits the intake's queue when it stops."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        purging = asyncio.create_task(purge_daily(intake))
         yield
+        purging.cancel()
         intake.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -7,6 +7,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from starlette.requests import Request
+
 # Forget idle addresses once this many are tracked, so a scan cannot grow memory forever.
 PRUNE_ABOVE = 10_000
 
@@ -63,3 +65,9 @@ class RateLimiter:
         for key in list(self._events):
             if not self._recent(key):
                 del self._events[key]
+
+
+def client_address(request: Request) -> str:
+    """The reader's address, what limits are kept by (uvicorn has already applied trusted
+    proxy headers)."""
+    return request.client.host if request.client else "unknown"

@@ -214,13 +214,25 @@ def run(
         return EXIT_OK
     connection = inbox.connect(settings.inbox)
     try:
-        if command_line.log:
-            for line in log_lines(connection):
-                console.print(line, markup=False, highlight=False, soft_wrap=True)
-            return EXIT_OK
-        return _run(connection, settings, command_line, console, interactive)
+        return run_on(connection, settings, command_line, console, interactive)
     finally:
         connection.close()
+
+
+def run_on(
+    connection: sqlite3.Connection,
+    settings: ProjectSettings,
+    command_line: CommandLine,
+    console: Console,
+    interactive: bool | None = None,
+) -> int:
+    """Run the pipeline on an open inbox: the local file, or a remote inbox's copy in
+    memory (moderation.pipeline.remote)."""
+    if command_line.log:
+        for line in log_lines(connection):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        return EXIT_OK
+    return _run(connection, settings, command_line, console, interactive)
 
 
 def _run(

@@ -1,0 +1,100 @@
+"""`invoke publish` and `invoke deploy`, typed in a copy of the project, to a local folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.intake import INVOKE, copy_project, invoke_serve
+
+SITE_URL = "https://maren-between-sessions.example.net"
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    (tmp_path / "laptop").mkdir()
+    return copy_project(tmp_path / "laptop")
+
+
+def invoke(checkout: Path, *task: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BETWEEN_SESSIONS_")}
+    return subprocess.run(
+        [str(INVOKE), *task],
+        cwd=checkout,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_publish_refuses_the_placeholder_site_url(checkout: Path) -> None:
+    result = invoke(checkout, "publish")
+    assert result.returncode == 1
+    assert "https://between-sessions.example.org" in result.stderr
+    assert "BETWEEN_SESSIONS_SITEURL" in result.stderr
+    assert not (checkout / "output-publish").exists()
+    deployed = invoke(checkout, "deploy", BETWEEN_SESSIONS_DEPLOY_TARGET=str(checkout / "live"))
+    assert deployed.returncode == 1 and "SITEURL" in deployed.stderr
+    assert not (checkout / "live").exists()
+
+
+def test_publish_builds_apart_from_the_preview(checkout: Path) -> None:
+    assert invoke(checkout, "build").returncode == 0
+    preview = (checkout / "output/index.html").read_text(encoding="utf-8")
+    result = invoke(checkout, "publish", BETWEEN_SESSIONS_SITEURL=SITE_URL)
+    assert result.returncode == 0, result.stderr
+    published = (checkout / "output-publish/index.html").read_text(encoding="utf-8")
+    assert f'href="{SITE_URL}/theme/' in published
+    # The preview is as `invoke build` left it: its links stay local.
+    assert (checkout / "output/index.html").read_text(encoding="utf-8") == preview
+    assert SITE_URL not in preview
+
+
+def test_deploy_without_a_target_says_where_to_set_one(checkout: Path) -> None:
+    result = invoke(checkout, "deploy", BETWEEN_SESSIONS_SITEURL=SITE_URL)
+    assert result.returncode == 1
+    assert "DEPLOY_TARGET" in result.stderr and "BETWEEN_SESSIONS_DEPLOY_TARGET" in result.stderr
+
+
+def test_deploy_sends_only_what_changed(checkout: Path, tmp_path: Path) -> None:
+    live = tmp_path / "www"
+    env = {"BETWEEN_SESSIONS_SITEURL": SITE_URL, "BETWEEN_SESSIONS_DEPLOY_TARGET": str(live)}
+    first = invoke(checkout, "deploy", **env)
+    assert first.returncode == 0, first.stderr
+    about = live / "about/index.html"
+    post = live / "2016/03/texting-my-therapist/index.html"
+    assert (live / "comments.json").is_file() and about.is_file() and post.is_file()
+    assert f'href="{SITE_URL}/theme/' in post.read_text(encoding="utf-8")
+
+    unchanged = invoke(checkout, "deploy", **env)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "deploy: 0 file(s) sent or deleted" in unchanged.stdout
+
+    # One post edited, one page gone: those are sent or deleted, an untouched file is not.
+    about_stamp = about.stat().st_mtime_ns
+    source = checkout / "content/texting-my-therapist.md"
+    source.write_text(
+        source.read_text(encoding="utf-8") + "\nA line added after the fact.\n", encoding="utf-8"
+    )
+    stray = live / "an-old-page/index.html"
+    stray.parent.mkdir()
+    stray.write_text("gone after the next deploy", encoding="utf-8")
+    edited = invoke(checkout, "deploy", **env)
+    assert edited.returncode == 0, edited.stderr
+    assert "A line added after the fact." in post.read_text(encoding="utf-8")
+    assert not stray.exists()
+    assert about.stat().st_mtime_ns == about_stamp
+    # No half-finished state is left behind (rsync --delay-updates's staging folders).
+    assert not list(live.rglob(".~tmp~"))
+
+
+def test_the_local_feeds_name_the_port_that_serves_them(checkout: Path) -> None:
+    with invoke_serve(checkout, dict(os.environ)) as url:
+        feed = httpx.get(url + "/feeds/all.atom.xml").text
+    assert f"{url}/" in feed
+    assert "127.0.0.1:8000" not in feed

@@ -1,0 +1,217 @@
+"""The shipped deploy/ files run for real on loopback: the intake started with the systemd
+unit's own ExecStart, behind Caddy or nginx with the three address names filled in."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shlex
+import shutil
+import signal
+import string
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.intake import copy_project, free_port, wait_for_port
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = PROJECT_ROOT / "deploy"
+UNIT = DEPLOY / "between-sessions-intake.service"
+WEB_SERVERS = {"caddy": "/usr/bin/caddy", "nginx": "/usr/sbin/nginx"}
+
+
+def require_tool(path: str) -> str:
+    """`path` if it is installed; missing: skip loudly, or fail under CI."""
+    if shutil.which(path) is None:
+        message = f"{path} is missing: apt-get install -y {Path(path).name}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(f"DEPLOY TEST SKIPPED: {message}")
+    return path
+
+
+def unit_section(unit: Path, section: str = "Service") -> dict[str, list[str]]:
+    """A systemd unit's section as {key: [values...]} (a key may repeat, as Environment= does)."""
+    values: dict[str, list[str]] = {}
+    current = None
+    for raw in unit.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1]
+        elif current == section:
+            key, _, value = line.partition("=")
+            values.setdefault(key.strip(), []).append(value.strip())
+    return values
+
+
+def unit_for_checkout(checkout: Path, unit: Path = UNIT) -> str:
+    """The unit's text with its WorkingDirectory moved to `checkout` (a project copy)."""
+    home = unit_section(unit)["WorkingDirectory"][0]
+    return unit.read_text(encoding="utf-8").replace(home, str(checkout))
+
+
+def checkout_with_venv(root: Path) -> Path:
+    """A project copy at `root` whose .venv is this test run's environment."""
+    root.mkdir(parents=True, exist_ok=True)
+    copy_project(root)
+    (root / ".venv").symlink_to(Path(sys.prefix))
+    (root / "var").mkdir()
+    return root
+
+
+@contextmanager
+def intake_from_unit(checkout: Path, environment: dict[str, str], log: Path) -> Iterator[int]:
+    """The intake started as systemd would start the shipped unit in `checkout`: its
+    ExecStart in its WorkingDirectory, with its Environment= lines under `environment`'s;
+    its output goes to `log`. Yields the port it listens on."""
+    unit = checkout / UNIT.name
+    unit.write_text(unit_for_checkout(checkout), encoding="utf-8")
+    service = unit_section(unit)
+    unit_env = dict(line.split("=", 1) for line in service.get("Environment", []))
+    port = free_port()
+    env = {**os.environ, **unit_env, **environment, "INTAKE_PORT": str(port)}
+    # systemd expands ${NAME} in ExecStart from the unit's environment.
+    command = shlex.split(string.Template(service["ExecStart"][0]).substitute(env))
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=service["WorkingDirectory"][0],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    with listening(process, port, lambda: log.read_text(encoding="utf-8")):
+        yield port
+
+
+@contextmanager
+def listening(process: subprocess.Popen, port: int, output: Callable[[], str]) -> Iterator[None]:
+    """Once `process` listens on `port`, until it is stopped; `output()` says why it did not."""
+    try:
+        wait_for_port(port, alive=lambda: process.poll() is None)
+    except (RuntimeError, TimeoutError):
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"{process.args!r} did not start:\n{output()}") from None
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def web_server(name: str, site_root: Path, intake_port: int, work: Path) -> Iterator[str]:
+    """Caddy or nginx, run with the shipped config on a free loopback port; yields its URL."""
+    binary = require_tool(WEB_SERVERS[name])
+    port = free_port()
+    work.mkdir(parents=True, exist_ok=True)
+    names = {
+        "SITE_ROOT": str(site_root),
+        "INTAKE_PORT": str(intake_port),
+    }
+    if name == "caddy":
+        env = {
+            **os.environ,
+            **names,
+            "SITE_ADDRESS": f"http://127.0.0.1:{port}",
+            "CADDY_ADMIN": f"127.0.0.1:{free_port()}",
+            "HOME": str(work),
+            "XDG_DATA_HOME": str(work / "data"),
+            "XDG_CONFIG_HOME": str(work / "config"),
+        }
+        command = [binary, "run", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"]
+    else:
+        env = {**os.environ, **names, "SITE_ADDRESS": f"127.0.0.1:{port}"}
+        command = [binary, "-p", str(work), "-c", str(nginx_main_config(work, env))]
+    # Into a file, not a pipe: a pipe nobody reads would stop the server once full.
+    log = work / f"{name}.log"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    with listening(process, port, lambda: log.read_text(encoding="utf-8")):
+        yield f"http://127.0.0.1:{port}"
+
+
+def nginx_main_config(work: Path, env: dict[str, str]) -> Path:
+    """A main nginx.conf for an unprivileged nginx in `work`, including the shipped server
+    block made with envsubst as the README says."""
+    require_tool("/usr/bin/envsubst")
+    server_block = work / "between-sessions.conf"
+    server_block.write_text(
+        subprocess.run(
+            ["envsubst", "${SITE_ADDRESS} ${SITE_ROOT} ${INTAKE_PORT}"],
+            input=(DEPLOY / "nginx.conf").read_text(encoding="utf-8"),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout,
+        encoding="utf-8",
+    )
+    temp = {name: work / name for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    main = work / "nginx.conf"
+    main.write_text(
+        "\n".join(
+            [
+                "daemon off;",
+                "master_process off;",
+                f"user {getpass.getuser()};",
+                f"pid {work / 'nginx.pid'};",
+                "error_log stderr;",
+                "events { worker_connections 64; }",
+                "http {",
+                "  include /etc/nginx/mime.types;",
+                *(f"  {kind}_temp_path {path};" for kind, path in temp.items()),
+                f"  include {server_block};",
+                "}",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    return main
+
+
+@dataclass(frozen=True)
+class GoingLive:
+    """The README's "Going live" on loopback: the server's checkout with the intake
+    running as its unit, Caddy serving `www`, and a laptop's checkout."""
+
+    url: str
+    server: Path
+    www: Path
+    laptop: Path
+    intake_log: Path
+
+
+@contextmanager
+def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
+    """Everything in `root`: the intake (admin API on with `admin_token`) behind Caddy,
+    reading the live site's comments.json, and a fresh laptop checkout (nothing deployed)."""
+    server = checkout_with_venv(root / "srv")
+    www = root / "www"
+    laptop = root / "laptop"
+    www.mkdir()
+    laptop.mkdir()
+    copy_project(laptop)
+    environment = {
+        "BETWEEN_SESSIONS_ADMIN_TOKEN": admin_token,
+        "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
+    }
+    log = root / "intake.log"
+    with (
+        intake_from_unit(server, environment, log) as intake_port,
+        web_server("caddy", www, intake_port, root / "caddy") as url,
+    ):
+        yield GoingLive(url, server, www, laptop, log)
