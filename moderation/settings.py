@@ -5,7 +5,8 @@ The tools' own options live in two dicts beside Pelican's settings, each over th
 defined once here (as the dataclass fields of `IntakeOptions` and `ModerationOptions`):
 
 - COMMENT_INTAKE: the intake (`invoke serve`, `invoke intake`);
-- MODERATION: `invoke moderate`.
+- MODERATION: `invoke moderate`;
+- NOTIFY and CARE (issue 14): the mail the blog sends, and what a reader in crisis is shown.
 
 An unknown key in either is refused, naming it, as THREADED_COMMENTS refuses its own
 (`threaded_comments.comment_settings`). Relative paths are taken from the project folder,
@@ -27,8 +28,10 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from threaded_comments import SettingsError, comment_settings
 
 INBOX_ENV = "COMMENT_INTAKE_INBOX"
+# Issue 14: who is told about waiting comments (overrides NOTIFY["AUTHOR_EMAIL"]).
+AUTHOR_EMAIL_ENV = "BETWEEN_SESSIONS_AUTHOR_EMAIL"
 
-OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions")
+OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions", "NotifyOptions", "CareOptions")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,38 @@ class ModerationOptions:
 
 
 @dataclass(frozen=True)
+class NotifyOptions:
+    """NOTIFY: the mail the blog sends (moderation.notify). SMTP itself is configured by
+    the environment (moderation.mail), since it holds a password."""
+
+    # Where waiting comments are announced; BETWEEN_SESSIONS_AUTHOR_EMAIL overrides it.
+    author_email: str | None = None
+    # The sender of every mail; "from" is a Python keyword, hence the key's own name.
+    sender: str = dataclasses.field(default="Between Sessions <blog@localhost>", metadata={"key": "FROM"})
+    # At most one digest of waiting comments this often.
+    digest_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class CareOptions:
+    """CARE: what a reader who writes in crisis language is shown at once, by the intake."""
+
+    # Each a dict with "name" and a "phone" and/or "url"; shown in this order.
+    resources: tuple[Mapping[str, str], ...] = (
+        {"name": "If you are in danger now, call your local emergency number."},
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resources", tuple(dict(entry) for entry in self.resources))
+        for entry in self.resources:
+            if not entry.get("name") or set(entry) - {"name", "phone", "url"}:
+                raise SettingsError(
+                    f"CARE['RESOURCES'] entries need a 'name' and only 'phone' or 'url' "
+                    f"besides: {entry!r}"
+                )
+
+
+@dataclass(frozen=True)
 class ProjectSettings:
     """Everything the intake, `invoke moderate`, the importer and tasks.py read from a
     settings file, as absolute paths and checked options."""
@@ -110,12 +145,17 @@ class ProjectSettings:
     page_url: str
     intake: IntakeOptions
     moderation: ModerationOptions
+    notify: NotifyOptions
+    care: CareOptions
 
 
 def options_from(cls: type[OptionsT], name: str, values: Mapping[str, Any] | None) -> OptionsT:
     """An options dataclass from a settings dict's upper-case keys; SettingsError naming
     an unknown key (a typo would otherwise be silently ignored)."""
-    known = {field.name.upper(): field.name for field in dataclasses.fields(cls)}
+    known = {
+        field.metadata.get("key", field.name.upper()): field.name
+        for field in dataclasses.fields(cls)
+    }
     given = dict(values or {})
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -130,6 +170,10 @@ def project_settings(
     root = settings_file.resolve().parent
     intake = options_from(IntakeOptions, "COMMENT_INTAKE", pelican.get("COMMENT_INTAKE"))
     moderation = options_from(ModerationOptions, "MODERATION", pelican.get("MODERATION"))
+    notify = options_from(NotifyOptions, "NOTIFY", pelican.get("NOTIFY"))
+    if environ.get(AUTHOR_EMAIL_ENV):
+        notify = dataclasses.replace(notify, author_email=environ[AUTHOR_EMAIL_ENV])
+    care = options_from(CareOptions, "CARE", pelican.get("CARE"))
     comments = comment_settings(dict(pelican))
     # An absolute PATH or OUTPUT_PATH stays as it is: `root / absolute` is `absolute`.
     content_dir = root / pelican["PATH"]
@@ -150,6 +194,8 @@ def project_settings(
         page_url=pelican["PAGE_URL"],
         intake=intake,
         moderation=moderation,
+        notify=notify,
+        care=care,
     )
 
 

@@ -1,7 +1,8 @@
 """`invoke moderate`: one run of the pipeline from pending comments to published files.
 
 1. Local rules (moderation.pipeline.rules) on every pending comment.
-2. Akismet comment-check (moderation.pipeline.akismet_client) for those no rule called spam.
+2. Akismet comment-check (moderation.pipeline.akismet_client) for those no rule called spam
+   or marked needs care.
 3. Automatic decisions (moderation.pipeline.policy), committed together; comments Akismet
    could not judge stay pending.
 4. The author's review on a terminal (moderation.pipeline.console), unless --no-input.
@@ -52,7 +53,7 @@ from moderation.pipeline.console import (
     verdict_table,
     waiting_table,
 )
-from moderation.pipeline.policy import Verdict, decide_automatically, rule_outcomes
+from moderation.pipeline.policy import Verdict, asks_akismet, decide_automatically, rule_outcomes
 from moderation.settings import ProjectSettings, load_settings
 
 EXIT_OK = 0
@@ -123,7 +124,7 @@ def check_pending(
     rule_settings = rules.RuleSettings.from_options(settings.moderation, blocklist)
     pending = inbox.comments_with_status(connection, Status.PENDING)
     outcomes = rule_outcomes(connection, pending, rule_settings)
-    to_ask = [comment for comment in pending if not outcomes[comment["id"]].spam]
+    to_ask = [comment for comment in pending if asks_akismet(outcomes[comment["id"]])]
     results: dict[str, CheckResult] = {}
     if akismet_settings is not None and to_ask:
         results = _check_with_akismet(akismet_settings, to_ask, posts, console)
