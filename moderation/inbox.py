@@ -123,6 +123,27 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE folded_likes;
     ALTER TABLE folded_likes_by_post RENAME TO folded_likes;
     """,
+    # 4 (issue 14, mail): the outbox, whole messages waiting to be sent, claimed by one
+    # sender at a time (moderation.outbox owns its queries, moderation.mail sends), and when
+    # a comment was announced to the author (at once when it needs care, else in a digest).
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        claimed_at TEXT,
+        sent_at TEXT,
+        failed_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE claimed_at IS NULL;
+    CREATE INDEX outbox_kind ON outbox (kind, created_at);
+    ALTER TABLE comments ADD COLUMN announced_at TEXT;
+    """,
 )
 
 

@@ -96,7 +96,9 @@ class NotifyOptions:
     # Where waiting comments are announced; BETWEEN_SESSIONS_AUTHOR_EMAIL overrides it.
     author_email: str | None = None
     # The sender of every mail; "from" is a Python keyword, hence the key's own name.
-    sender: str = dataclasses.field(default="Between Sessions <blog@localhost>", metadata={"key": "FROM"})
+    sender: str = dataclasses.field(
+        default="Between Sessions <blog@localhost>", metadata={"key": "FROM"}
+    )
     # At most one digest of waiting comments this often.
     digest_minutes: int = 60
 

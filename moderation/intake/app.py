@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -37,8 +38,9 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 from threaded_comments import PostEntry, likes_text
 
-from moderation import inbox
+from moderation import inbox, notify
 from moderation.intake import pages
+from moderation.intake.care import care_answer, care_html, needs_care, placeholder_left
 from moderation.intake.forms import (
     JSON_TYPE,
     MAX_FIELDS,
@@ -52,6 +54,7 @@ from moderation.intake.forms import (
     parse_json,
     parse_urlencoded,
 )
+from moderation.intake.mailer import MailSender
 from moderation.intake.ratelimit import RateLimiter
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
@@ -93,6 +96,8 @@ class Intake:
         )
         self.comment_limits = limiter(options.comment_rate_limit)
         self.like_limits = limiter(options.like_rate_limit)
+        self.notifier = notify.Notifier.from_settings(settings)
+        self.mail = MailSender(settings.inbox, self.notifier, self.post_title)
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -150,22 +155,45 @@ class Intake:
             honeypot=form.honeypot,
             removal_token_hash=inbox.hash_token(token),
         )
-        comment_id = await self.writer.write(partial(inbox.insert_comment, comment=comment))
+        # The pipeline's own rule, asked at once: the reader is shown help now, the author
+        # is mailed now (in the transaction that stores the comment), not at the next run.
+        care = needs_care(form.comment)
+
+        def store(connection: sqlite3.Connection) -> str:
+            comment_id = inbox.insert_comment(connection, comment)
+            if care:
+                notify.announce_care(connection, self.notifier, comment_id, comment, post.title)
+            return comment_id
+
+        comment_id = await self.writer.write(store)
+        self.mail.wake()
         if self.comment_limits:
             self.comment_limits.hit(address)
-        log.info("intake: comment %s received for %s", comment_id, post.slug)
+        log.info(
+            "intake: comment %s received for %s%s",
+            comment_id,
+            post.slug,
+            " (needs care: support resources shown)" if care else "",
+        )
         removal_url = removal_link(request, comment_id, token)
         if wants_json(request):
-            return JSONResponse(
-                {
-                    "id": comment_id,
-                    "status": "pending",
-                    "message": "Your comment is awaiting moderation.",
-                    "removal_url": removal_url,
-                },
-                status_code=202,
-            )
-        response = RedirectResponse(self.site_link(post.url) + "#comment-pending", status_code=303)
+            answer = {
+                "id": comment_id,
+                "status": "pending",
+                "message": "Your comment is awaiting moderation.",
+                "removal_url": removal_url,
+            }
+            if care:
+                answer["care"] = care_answer(self.settings.care)
+            return JSONResponse(answer, status_code=202)
+        # Without JavaScript the post's static page cannot show the support resources, so a
+        # comment that needs care is answered by the intake's own page, at once.
+        location = (
+            f"{RECEIPT_PATH}?{urlencode({'post': post.slug, 'care': '1'})}"
+            if care
+            else self.site_link(post.url) + "#comment-pending"
+        )
+        response = RedirectResponse(location, status_code=303)
         response.set_cookie(
             RECEIPT_COOKIE,
             f"{post.slug}:{comment_id}:{token}",
@@ -179,13 +207,19 @@ class Intake:
 
     async def receipt(self, request: Request) -> Response:
         parts = request.cookies.get(RECEIPT_COOKIE, "").split(":")
-        if len(parts) != 3:
+        # The support resources show even with cookies off: they are no secret.
+        care = request.query_params.get("care") == "1"
+        if len(parts) != 3 and not care:
             return HTMLResponse(pages.no_receipt_page(), status_code=404)
-        slug, comment_id, token = parts
-        post = self.targets.post(slug)
-        removal_url = removal_link(request, comment_id, token)
+        slug, comment_id, token = parts if len(parts) == 3 else (None, None, None)
+        post = self.targets.post(slug or request.query_params.get("post", ""))
+        removal_url = removal_link(request, comment_id, token) if comment_id and token else None
         response = HTMLResponse(
-            pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
+            pages.receipt_page(
+                removal_url,
+                self.site_link(post.url) if post else "/",
+                care_html(self.settings.care) if care else "",
+            ),
             headers={"Cache-Control": "no-store"},
         )
         # Shown once: the link is hers to keep, not the browser's.
@@ -278,6 +312,11 @@ class Intake:
             raise Refusal(404, f"There is no post {slug!r} on this blog.", "post")
         request.state.post_url = self.site_link(post.url)
         return post
+
+    def post_title(self, slug: str) -> str:
+        """A post's title for the author's mail; its slug when the site no longer has it."""
+        post = self.targets.post(slug)
+        return post.title if post is not None else slug
 
     def site_link(self, path: str) -> str:
         """A link to a page of the site: absolute when the site lives elsewhere (SITEURL)."""
@@ -407,7 +446,14 @@ def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middlew
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if placeholder_left(intake.settings.care):
+            log.warning(
+                "intake: CARE['RESOURCES'] still holds the sample's helpline placeholder; "
+                "readers are not shown it (see README, A reader in crisis)"
+            )
+        intake.mail.start()
         yield
+        await intake.mail.stop()
         intake.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

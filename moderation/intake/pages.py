@@ -46,14 +46,22 @@ def error_page(message: str, post_url: str | None) -> str:
     )
 
 
-def receipt_page(removal_url: str, post_url: str) -> str:
-    """The private removal link, shown once, after a no-JavaScript comment post."""
-    return page(
-        "Your comment is awaiting moderation",
-        "<p>Thank you. Your comment will appear once it has been approved.</p>"
+def receipt_page(removal_url: str | None, post_url: str, care_note: str = "") -> str:
+    """After a no-JavaScript comment post: the private removal link, shown once (None: the
+    cookie is gone), below the note with support resources when the words need care."""
+    keep = (
         "<p>If you ever want it taken down, keep this private link; it is shown only "
         "once and anyone who has it can remove your comment:</p>"
-        f'<p><a href="{escape(removal_url)}">{escape(removal_url)}</a></p>' + back_link(post_url),
+        f'<p><a href="{escape(removal_url)}">{escape(removal_url)}</a></p>'
+        if removal_url
+        else ""
+    )
+    return page(
+        "Your comment is awaiting moderation",
+        care_note
+        + "<p>Thank you. Your comment will appear once it has been approved.</p>"
+        + keep
+        + back_link(post_url),
     )
 
 

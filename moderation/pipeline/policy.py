@@ -20,7 +20,6 @@ from moderation.inbox import Status
 from moderation.pipeline import rules
 from moderation.pipeline.akismet_client import CheckResult
 
-
 NOT_SENT_TO_AKISMET = "not sent to Akismet: it needs care, so the author reads it first"
 
 
