@@ -48,6 +48,8 @@ TIMEOUT_SECONDS = 20.0
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(hours=6)
+# A claim older than this with no outcome was left by a sender that stopped mid-send.
+CLAIM_LEASE = timedelta(minutes=10)
 ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
 
 

@@ -19,6 +19,7 @@ def page(title: str, body: str) -> str:
 <meta name="robots" content="noindex">
 <title>{escape(title)} · Between Sessions</title>
 <link rel="stylesheet" href="/theme/css/main.css">
+<link rel="stylesheet" href="/theme/css/comments.css">
 </head>
 <body>
 <main id="content" class="intake-page">

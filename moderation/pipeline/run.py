@@ -7,7 +7,8 @@
    could not judge stay pending.
 4. The author's review on a terminal (moderation.pipeline.console), unless --no-input.
 5. Publishing (moderation.pipeline.publish): removals, approved comments, likes.
-6. Purge of email, IP and user agent N days after a decision.
+6. Purge of email, IP and user agent N days after a decision (and of sent mail).
+7. Mail: what publishing queued, and anything the intake could not send yet (issue 14).
 
 Also runnable without invoke: `python -m moderation.pipeline.run --root PROJECT [options]`
 (it does not rebuild the site; the invoke task does).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
 from collections import Counter
@@ -33,7 +35,7 @@ from rich.console import Console
 from rich.progress import Progress
 from threaded_comments import PostEntry, read_comments_json
 
-from moderation import inbox
+from moderation import inbox, mail, outbox
 from moderation.inbox import Status
 from moderation.pipeline import publish, rules
 from moderation.pipeline.akismet_client import (
@@ -263,11 +265,42 @@ def _run(
     cutoff = datetime.now(UTC) - timedelta(days=moderation.purge_after_days)
     with inbox.transaction(connection):
         purged = inbox.purge_private_details(connection, cutoff.replace(microsecond=0).isoformat())
+        outbox.forget_finished(connection, outbox.stamp(cutoff))
     console.print(
         f"Purged email, IP and user agent of {counted(purged, 'comment')} decided more than "
         f"{moderation.purge_after_days} days ago."
     )
+    send_mail(connection, console)
     return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
+
+
+def send_mail(connection: sqlite3.Connection, console: Console) -> None:
+    """Send what the outbox holds (say once when mail is off), and name what a stopped
+    sender left unfinished: that is never sent again."""
+    try:
+        smtp = mail.SmtpSettings.from_environment(os.environ)
+    except ValueError as error:
+        console.print(f"Mail is off: {error}", markup=False)
+        return
+    if smtp is None:
+        console.print(mail.NO_SMTP_MESSAGE, markup=False)
+        return
+    report = mail.deliver_due(connection, smtp)
+    if report.sent or report.retrying or report.failed:
+        console.print(
+            f"Mail: sent {report.sent}, {report.retrying} to try again later, "
+            f"{report.failed} refused by the server"
+            + (f" (last reason: {report.errors[-1]})" if report.errors else "")
+            + ".",
+            markup=False,
+        )
+    stranded = outbox.unfinished_claims(connection, datetime.now(UTC) - mail.CLAIM_LEASE)
+    if stranded:
+        console.print(
+            f"{counted(stranded, 'mail')} may not have gone out: a sender stopped while "
+            "sending. They are not sent again, so that nobody gets a mail twice.",
+            markup=False,
+        )
 
 
 def _review(
