@@ -74,24 +74,20 @@ def test_a_down_server_loses_nothing_and_the_retry_waits_for_its_backoff(
     assert len(server.messages) == 1
 
 
-def test_a_claimed_message_whose_sender_stopped_is_never_sent_again(
-    tmp_path, connection, trusting
-):
+def test_a_claimed_message_whose_sender_stopped_is_never_sent_again(tmp_path, connection, trusting):
     with SmtpServer(tmp_path) as server:
         settings = trusting(server)
         queue_one(connection)
         # A sender claims it, and is killed before it can say what became of it.
         with inbox.transaction(connection):
-            [claimed] = outbox.claim_due(connection, datetime.now(UTC))
+            assert len(outbox.claim_due(connection, datetime.now(UTC))) == 1
         later = datetime.now(UTC) + timedelta(hours=1)
         report = mail.deliver_due(connection, settings, later)
     assert report.sent == 0 and server.messages == []
     assert outbox.unfinished_claims(connection, later) == 1
 
 
-def test_a_refused_recipient_is_given_up_without_naming_the_address(
-    tmp_path, connection, trusting
-):
+def test_a_refused_recipient_is_given_up_without_naming_the_address(tmp_path, connection, trusting):
     with SmtpServer(tmp_path) as server:
         server.refuse.add("nobody@example.org")
         settings = trusting(server)

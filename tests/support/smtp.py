@@ -25,7 +25,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from tests.support.intake import free_port
 
 USER = "blog"
-PASSWORD = "letter-box-7"  # noqa: S105 - the test server's own login
+PASSWORD = "letter-box-7"
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
@@ -53,7 +53,8 @@ class Received:
 
     @property
     def text(self) -> str:
-        return self.message.get_body(preferencelist=("plain",)).get_content()
+        body = self.message.get_body(preferencelist=("plain",)).get_content()
+        return body.replace("\r\n", "\n")
 
 
 class _Keeper:
