@@ -80,7 +80,7 @@ def announce_care(
     if recipient is None:
         return False
     text = (
-        f"{comment.author} <{comment.email}> commented on “{post_title}”, and her words "
+        f"{comment.author} <{comment.email}> commented on “{post_title}”, and the words "
         "touch on self-harm or suicide. The comment is held: nothing is published until "
         "you have read it.\n\n"
         f"If you choose to reach out to her personally, her address is {comment.email}.\n\n"

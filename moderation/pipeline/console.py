@@ -95,6 +95,9 @@ def show(
     if comment["website"]:
         lines.append(f"  <{comment['website']}>")
     lines.append(f"  on {comment['created_at']}\n")
+    if comment["needs_care"] and comment["email"]:
+        # Only here: the author may want to write to her privately, outside the site.
+        lines.append(f"Her email, to reach out privately if you choose: {comment['email']}\n")
     reasons = json.loads(comment["reasons"] or "[]")
     lines.append("Held because: " + ("; ".join(reasons) or "nothing in particular") + "\n")
     lines.append(f"Akismet: {comment['akismet_verdict'] or 'not asked'}\n\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import select
@@ -9,8 +10,11 @@ import subprocess
 import sys
 
 import pytest
+from rich.console import Console
 
 from moderation import inbox
+from moderation.inbox import Status
+from moderation.pipeline.console import show
 from tests.support.akismet_standin import AkismetStandIn
 from tests.support.moderation import POST, add_pending, make_project, status_of
 
@@ -148,3 +152,27 @@ def test_quit_leaves_the_rest_held_and_typos_are_asked_again(project, standin, t
     assert status_of(connection, shown) == "deleted"
     assert status_of(connection, other) == "held"
     connection.close()
+
+
+def test_review_shows_the_email_of_a_needs_care_comment_only(project):
+    # Issue 14: the author may want to write privately to a reader who needs care.
+    connection = inbox.connect(project.inbox)
+    care = add_pending(connection, "Some nights I think about suicide.", email="fern@example.org")
+    plain = add_pending(connection, "Thank you for this post.", email="moss@example.org")
+    with inbox.transaction(connection):
+        for comment_id, care_needed in ((care, True), (plain, False)):
+            inbox.decide(connection, comment_id, Status.HELD, "rule", [], needs_care=care_needed)
+    shown = {}
+    for comment_id in (care, plain):
+        buffer = io.StringIO()
+        show(
+            Console(file=buffer, width=200, color_system=None),
+            connection,
+            inbox.get_comment(connection, comment_id),
+            {},
+            project.comments_dir,
+            "1 of 1",
+        )
+        shown[comment_id] = buffer.getvalue()
+    assert "fern@example.org" in shown[care]
+    assert "moss@example.org" not in shown[plain]

@@ -9,6 +9,7 @@ import pytest
 
 from moderation import inbox, mail, outbox
 from moderation.notify import compose
+from tests.support.moderation import run_pipeline
 from tests.support.smtp import USER, SmtpServer
 
 READER = "reader.mail@example.org"
@@ -116,3 +117,23 @@ def test_the_smtp_url_says_how_to_connect():
     )
     with pytest.raises(ValueError, match="smtp://host:587"):
         read({"BETWEEN_SESSIONS_SMTP_URL": "http://mail.example.org"})
+
+
+def test_invoke_moderate_says_once_that_mail_is_off(project, connection, monkeypatch):
+    for name in ("BETWEEN_SESSIONS_SMTP_URL", "PYTHON_AKISMET_API_KEY", "PYTHON_AKISMET_BLOG_URL"):
+        monkeypatch.delenv(name, raising=False)
+    _, output = run_pipeline(project, no_input=True)
+    assert output.count("Mail is off") == 1
+
+
+def test_invoke_moderate_sends_what_the_intake_could_not(
+    tmp_path, project, connection, trusting, monkeypatch
+):
+    for name in ("PYTHON_AKISMET_API_KEY", "PYTHON_AKISMET_BLOG_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with SmtpServer(tmp_path) as server:
+        trusting(server)
+        queue_one(connection, "Waiting since the server was down.")
+        _, output = run_pipeline(project, no_input=True)
+    assert "Mail: sent 1" in output
+    assert [m.text.strip() for m in server.messages] == ["Waiting since the server was down."]
