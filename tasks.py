@@ -123,13 +123,20 @@ def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
     from invoke import Exit
 
-    from moderation.pipeline.run import EXIT_KEY_REFUSED, CommandLine, run_project
+    from moderation.pipeline.run import (
+        EXIT_KEY_REFUSED,
+        CommandLine,
+        mail_after_rebuild,
+        run_project,
+    )
 
     command_line = CommandLine(no_input=no_input, dry_run=dry_run, review_spam=review_spam, log=log)
     settings = load_settings(SETTINGS_FILE_BASE)
     code = run_project(settings, command_line)
     if not (no_build or dry_run or log or code == EXIT_KEY_REFUSED):
         pelican_run(settings)
+        # Replies are mailed once the page they link to shows them.
+        mail_after_rebuild(settings)
     if code:
         raise Exit(code=code)
 

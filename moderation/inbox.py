@@ -144,6 +144,31 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_kind ON outbox (kind, created_at);
     ALTER TABLE comments ADD COLUMN announced_at TEXT;
     """,
+    # 5 (issue 14, replies by mail): a reader's wish to hear of replies to her comment,
+    # confirmed by a POST from the link in one mail (double opt-in); the tokens of those
+    # links and of each reply mail's unsubscribe link, stored only as hashes; and the day
+    # an address last got a confirmation mail (at most one a day), by a hash of it.
+    """
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        post_slug TEXT NOT NULL,
+        comment_id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        confirm_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT
+    );
+    CREATE INDEX subscriptions_comment ON subscriptions (post_slug, comment_id);
+    CREATE INDEX subscriptions_email ON subscriptions (email);
+    CREATE TABLE unsubscribe_tokens (
+        token_hash TEXT PRIMARY KEY,
+        subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE
+    );
+    CREATE TABLE confirmation_mails (
+        address_hash TEXT PRIMARY KEY,
+        day TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -40,12 +40,21 @@ class Notifier:
 
     options: NotifyOptions
     smtp: SmtpSettings | None
+    # Where the links in readers' mail point (NOTIFY["INTAKE_URL"] or SITEURL), or None.
+    link_base: str | None = None
 
     @classmethod
     def from_settings(
         cls, settings: ProjectSettings, environ: Mapping[str, str] = os.environ
     ) -> Notifier:
-        return cls(settings.notify, SmtpSettings.from_environment(environ))
+        base = (settings.notify.intake_url or settings.site_url or "").rstrip("/")
+        return cls(settings.notify, SmtpSettings.from_environment(environ), base or None)
+
+    @property
+    def readers_mail_on(self) -> bool:
+        """Whether readers can be mailed: SMTP is set, and links in the mail can be made
+        without guessing the blog's address from a request."""
+        return self.smtp is not None and self.link_base is not None
 
     @property
     def author_address(self) -> str | None:

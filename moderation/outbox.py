@@ -24,16 +24,31 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def enqueue(connection: sqlite3.Connection, kind: str, recipient: str, message: str) -> int:
-    """Queue one whole message (RFC 5322 text) for `recipient`, due at once (call inside
-    a transaction); returns its id."""
+# A held message's due time: later than any real one, until `release_held` sets it to now.
+HELD = "9999-12-31T00:00:00+00:00"
+
+
+def enqueue(
+    connection: sqlite3.Connection, kind: str, recipient: str, message: str, *, held: bool = False
+) -> int:
+    """Queue one whole message (RFC 5322 text) for `recipient`, due at once or, `held`,
+    when released (call inside a transaction); returns its id."""
     now = utc_now()
     cursor = connection.execute(
         "INSERT INTO outbox (kind, recipient, message, created_at, next_attempt_at)"
         " VALUES (?, ?, ?, ?, ?)",
-        (kind, recipient, message, now, now),
+        (kind, recipient, message, now, HELD if held else now),
     )
     return int(cursor.lastrowid or 0)
+
+
+def release_held(connection: sqlite3.Connection) -> int:
+    """Make every held message due now (call inside a transaction): `invoke moderate` does
+    it once the rebuilt site shows what the messages link to."""
+    return connection.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at = ? AND claimed_at IS NULL",
+        (utc_now(), HELD),
+    ).rowcount
 
 
 def claim_due(connection: sqlite3.Connection, now: datetime) -> list[sqlite3.Row]:

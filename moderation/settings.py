@@ -101,6 +101,9 @@ class NotifyOptions:
     )
     # At most one digest of waiting comments this often.
     digest_minutes: int = 60
+    # Where readers reach the intake, for the links in their mail (confirm, unsubscribe);
+    # None: SITEURL (the intake behind the same host, under /api/).
+    intake_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ from rich.console import Console
 from rich.progress import Progress
 from threaded_comments import PostEntry, read_comments_json
 
-from moderation import inbox, mail, outbox
+from moderation import inbox, mail, outbox, subscriptions
 from moderation.inbox import Status
+from moderation.notify import Notifier
 from moderation.pipeline import publish, rules
 from moderation.pipeline.akismet_client import (
     AkismetSettings,
@@ -213,6 +214,7 @@ def _run(
 ) -> int:
     posts = load_posts(settings.comments_json)
     moderation = settings.moderation
+    notifier = notifier_for(settings, console)
     akismet_settings = AkismetSettings.from_environment(moderation, settings.blog_lang)
     if akismet_settings is None:
         console.print(NO_KEY_MESSAGE)
@@ -253,7 +255,9 @@ def _run(
 
     _review(connection, settings, command_line, console, posts, akismet_settings, interactive)
 
-    report = publish.publish(connection, settings.comments_dir, settings.timezone)
+    report = publish.publish(
+        connection, settings.comments_dir, settings.timezone, notifier=notifier
+    )
     console.print(
         f"Published {counted(len(report.published), 'comment')}, carried out "
         f"{counted(len(report.removed), 'removal request')}, "
@@ -266,25 +270,31 @@ def _run(
     with inbox.transaction(connection):
         purged = inbox.purge_private_details(connection, cutoff.replace(microsecond=0).isoformat())
         outbox.forget_finished(connection, outbox.stamp(cutoff))
+        subscriptions.expire_unconfirmed(connection)
     console.print(
         f"Purged email, IP and user agent of {counted(purged, 'comment')} decided more than "
         f"{moderation.purge_after_days} days ago."
     )
-    send_mail(connection, console)
+    if notifier.smtp is not None:
+        send_mail(connection, notifier.smtp, console)
     return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
 
 
-def send_mail(connection: sqlite3.Connection, console: Console) -> None:
-    """Send what the outbox holds (say once when mail is off), and name what a stopped
-    sender left unfinished: that is never sent again."""
+def notifier_for(settings: ProjectSettings, console: Console) -> Notifier:
+    """Who is told what by mail; says once when mail is off, and why."""
     try:
-        smtp = mail.SmtpSettings.from_environment(os.environ)
+        notifier = Notifier.from_settings(settings)
     except ValueError as error:
         console.print(f"Mail is off: {error}", markup=False)
-        return
-    if smtp is None:
+        return Notifier(settings.notify, None)
+    if notifier.smtp is None:
         console.print(mail.NO_SMTP_MESSAGE, markup=False)
-        return
+    return notifier
+
+
+def send_mail(connection: sqlite3.Connection, smtp: mail.SmtpSettings, console: Console) -> None:
+    """Send what the outbox holds, and name what a stopped sender left unfinished: that is
+    never sent again."""
     report = mail.deliver_due(connection, smtp)
     if report.sent or report.retrying or report.failed:
         console.print(
@@ -330,6 +340,24 @@ def _review(
         make_correction(akismet_settings, posts),
     )
     console.print(summary_table(result))
+
+
+def mail_after_rebuild(settings: ProjectSettings) -> None:
+    """Once the rebuilt site shows the newly published replies, release their mail and
+    send it (`invoke moderate` calls this after the build)."""
+    console = Console()
+    try:
+        smtp = mail.SmtpSettings.from_environment(os.environ)
+    except ValueError:
+        return  # the run has said why mail is off
+    connection = inbox.connect(settings.inbox)
+    try:
+        with inbox.transaction(connection):
+            released = outbox.release_held(connection)
+        if released and smtp is not None:
+            send_mail(connection, smtp, console)
+    finally:
+        connection.close()
 
 
 def run_project(settings: ProjectSettings, command_line: CommandLine) -> int:
