@@ -38,7 +38,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 from threaded_comments import PostEntry, likes_text
 
-from moderation import inbox, notify
+from moderation import inbox, notify, subscriptions
 from moderation.intake import pages
 from moderation.intake.care import care_answer, care_html, needs_care, placeholder_left
 from moderation.intake.forms import (
@@ -56,6 +56,7 @@ from moderation.intake.forms import (
 )
 from moderation.intake.mailer import MailSender
 from moderation.intake.ratelimit import RateLimiter
+from moderation.intake.replies import Replies
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
 from moderation.settings import ProjectSettings
@@ -98,6 +99,7 @@ class Intake:
         self.like_limits = limiter(options.like_rate_limit)
         self.notifier = notify.Notifier.from_settings(settings)
         self.mail = MailSender(settings.inbox, self.notifier, self.post_title)
+        self.replies = Replies(self.writer, self.read_fields)
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -116,6 +118,16 @@ class Intake:
             ),
             Route("/api/likes", self.guarded(self.post_like), methods=["POST"]),
             Route("/api/likes", self.guarded(self.get_likes), methods=["GET"]),
+            # Issue 14: a reader confirms or ends her wish to hear about replies.
+            *(
+                Route(path, self.guarded(handler), methods=[method])
+                for path, method, handler in (
+                    (subscriptions.CONFIRM_PATH, "GET", self.replies.confirm_page),
+                    (subscriptions.CONFIRM_PATH, "POST", self.replies.confirm),
+                    (subscriptions.UNSUBSCRIBE_PATH, "GET", self.replies.unsubscribe_page),
+                    (subscriptions.UNSUBSCRIBE_PATH, "POST", self.replies.unsubscribe),
+                )
+            ),
         ]
 
     def close(self) -> None:
@@ -158,11 +170,15 @@ class Intake:
         # The pipeline's own rule, asked at once: the reader is shown help now, the author
         # is mailed now (in the transaction that stores the comment), not at the next run.
         care = needs_care(form.comment)
+        # An unticked box sends nothing; only "1" (the box's value) asks for reply mail.
+        wants_replies = fields.get("subscribe") == "1"
 
         def store(connection: sqlite3.Connection) -> str:
             comment_id = inbox.insert_comment(connection, comment)
             if care:
                 notify.announce_care(connection, self.notifier, comment_id, comment, post.title)
+            if wants_replies:
+                subscriptions.subscribe(connection, self.notifier, comment_id, comment, post.title)
             return comment_id
 
         comment_id = await self.writer.write(store)
