@@ -95,6 +95,7 @@ NOTIFY = {
     "AUTHOR_EMAIL": None,  # where waiting comments are announced
     "FROM": "Between Sessions <blog@between-sessions.example.org>",
     "DIGEST_MINUTES": 60,  # at most one digest of waiting comments this often
+    "INTAKE_URL": None,  # where links in readers' mail point; None: SITEURL
 }
 
 # Shown at once to a reader whose comment uses crisis language (issue 14). Set the helpline
