@@ -169,6 +169,14 @@ MIGRATIONS: tuple[str, ...] = (
         day TEXT NOT NULL
     );
     """,
+    # 6 (issue 14, HOLD_FIRST_COMMENT): commenters with an approved comment, by a hash of
+    # the address, which outlives the purge of the address itself (moderation.commenters).
+    """
+    CREATE TABLE known_commenters (
+        address_hash TEXT PRIMARY KEY,
+        since TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -70,8 +70,9 @@ class ModerationOptions:
 
     # More links than this in a comment: held for review.
     max_links: int = 2
-    # Hold a new email address's first comment (WordPress's setting).
-    hold_first_comment: bool = False
+    # Hold a commenter's first comment until one of hers is approved (WordPress's setting;
+    # remembered past the purge by a hash of the address, moderation.commenters).
+    hold_first_comment: bool = True
     # Hold even what Akismet and the rules let through.
     hold_all: bool = False
     # Then email, IP and user agent are forgotten.

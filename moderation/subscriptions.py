@@ -21,24 +21,19 @@ Tokens are random, sent only in mail, and stored as hashes (`inbox.hash_token`).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from moderation import outbox
+from moderation.commenters import address_hash
 from moderation.inbox import NewComment, hash_token, utc_now
 from moderation.notify import Notifier, compose
 
 CONFIRM_DAYS = 7
 CONFIRM_PATH = "/api/subscriptions/confirm"
 UNSUBSCRIBE_PATH = "/api/subscriptions/unsubscribe"
-
-
-def address_hash(address: str) -> str:
-    """How the once-a-day limit knows an address without keeping it."""
-    return hashlib.sha256(address.strip().lower().encode("utf-8")).hexdigest()
 
 
 def link(notifier: Notifier, path: str, token: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import akismet
 
-from moderation import inbox
+from moderation import commenters
 from moderation.inbox import Status
 from moderation.pipeline import rules
 from moderation.pipeline.akismet_client import CheckResult
@@ -49,7 +49,7 @@ def rule_outcomes(
             comment,
             settings,
             known_author=bool(comment["email"])
-            and inbox.has_approved_comment_from(connection, comment["email"]),
+            and commenters.is_known(connection, comment["email"]),
         )
         for comment in pending
     }

@@ -35,7 +35,7 @@ from threaded_comments import (
     website_problem,
 )
 
-from moderation import inbox, subscriptions
+from moderation import commenters, inbox, subscriptions
 from moderation.inbox import Status
 from moderation.notify import Notifier
 
@@ -221,6 +221,8 @@ def _publish_batch(
                 connection, comment["post_slug"], comment["id"], likes[comment["id"]]
             )
             inbox.mark_published(connection, comment["id"])
+            if comment["email"]:
+                commenters.remember(connection, comment["email"])
             if notifier is not None:
                 subscriptions.queue_reply_mails(connection, notifier, comment, held=True)
 
