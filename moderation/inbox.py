@@ -177,6 +177,11 @@ MIGRATIONS: tuple[str, ...] = (
         since TEXT NOT NULL
     );
     """,
+    # 7 (issue 14, the author's reply from the review): 'author' marks the blog author's
+    # own comment, published with `author_role: author` (moderation.author_replies).
+    """
+    ALTER TABLE comments ADD COLUMN author_role TEXT;
+    """,
 )
 
 

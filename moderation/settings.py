@@ -144,6 +144,8 @@ class ProjectSettings:
     blocklist: Path
     # SITEURL without its trailing slash ("" for a local build).
     site_url: str
+    # AUTHOR: the name the author's own replies are published under.
+    author_name: str
     # TIMEZONE: what a comment file's date without an offset is read in, as Pelican does.
     timezone: ZoneInfo
     blog_lang: str
@@ -194,6 +196,7 @@ def project_settings(
         inbox=root / (environ.get(INBOX_ENV) or intake.inbox_path),
         blocklist=root / moderation.blocklist_path,
         site_url=(pelican.get("SITEURL") or "").rstrip("/"),
+        author_name=pelican.get("AUTHOR") or "Author",
         timezone=ZoneInfo(pelican.get("TIMEZONE") or "UTC"),
         blog_lang=pelican.get("DEFAULT_LANG") or "en",
         article_url=pelican["ARTICLE_URL"],

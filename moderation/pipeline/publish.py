@@ -80,6 +80,7 @@ def published_comment(comment: sqlite3.Row, likes: int, replyto: str | None) -> 
         # The intake checked the same rule; an older inbox row may predate it.
         website=website if website and website_problem(website) is None else None,
         likes=likes,
+        author_role=comment["author_role"],
     )
 
 

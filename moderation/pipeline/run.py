@@ -338,6 +338,7 @@ def _review(
         posts,
         settings.comments_dir,
         make_correction(akismet_settings, posts),
+        settings.author_name,
     )
     console.print(summary_table(result))
 

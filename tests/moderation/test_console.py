@@ -176,3 +176,24 @@ def test_review_shows_the_email_of_a_needs_care_comment_only(project):
         shown[comment_id] = buffer.getvalue()
     assert "fern@example.org" in shown[care]
     assert "moss@example.org" not in shown[plain]
+
+
+def test_the_author_replies_from_the_review_and_both_are_published(project, standin, tmp_path):
+    # Issue 14: the reply goes up under the comment, with the Author badge, in the same run.
+    connection = inbox.connect(project.inbox)
+    comment = add_pending(connection, "Did you ever text her after midnight?", author="Wren")
+    terminal = review_terminal(project, standin, tmp_path)
+    assert terminal.expect(SHOWN).group(1) == comment
+    terminal.expect(PROMPT)
+    terminal.type("r")
+    terminal.expect("is published with this comment")
+    terminal.expect("Review summary")
+    assert terminal.close() == 0
+
+    assert status_of(connection, comment) == "approved"
+    files = {path.stem: path.read_text() for path in (project.comments_dir / POST).glob("*.md")}
+    [reply] = [text for name, text in files.items() if name != comment]
+    assert reply.startswith("author: Maren\n")
+    assert f"replyto: {comment}\n" in reply and "author_role: author\n" in reply
+    assert reply.endswith("\n\nEdited by the author: kinder words.\n")
+    connection.close()
