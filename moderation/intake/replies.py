@@ -39,6 +39,14 @@ def button_page(title: str, text: str, action: str, token: str, button: str) -> 
     )
 
 
+def button_answer(request: Request, title: str, text: str, button: str) -> Response:
+    """The page a link in a mail opens: nothing happens until its button POSTs back here."""
+    return HTMLResponse(
+        button_page(title, text, request.url.path, query_token(request), button),
+        headers=NO_STORE,
+    )
+
+
 def query_token(request: Request) -> str:
     token = request.query_params.get("token", "")
     if not token:
@@ -64,16 +72,12 @@ class Replies:
         self.read_fields = read_fields
 
     async def confirm_page(self, request: Request) -> Response:
-        return HTMLResponse(
-            button_page(
-                "Email me about replies?",
-                "Press the button to get an email when someone replies to your comment. "
-                "Each email has a link to stop them.",
-                request.url.path,
-                query_token(request),
-                "Yes, email me about replies",
-            ),
-            headers=NO_STORE,
+        return button_answer(
+            request,
+            "Email me about replies?",
+            "Press the button to get an email when someone replies to your comment. "
+            "Each email has a link to stop them.",
+            "Yes, email me about replies",
         )
 
     async def confirm(self, request: Request) -> Response:
@@ -95,16 +99,12 @@ class Replies:
         )
 
     async def unsubscribe_page(self, request: Request) -> Response:
-        return HTMLResponse(
-            button_page(
-                "Stop the reply emails?",
-                "Press the button and you get no more emails about replies to this comment; "
-                "your address is deleted from the list.",
-                request.url.path,
-                query_token(request),
-                "Stop these emails",
-            ),
-            headers=NO_STORE,
+        return button_answer(
+            request,
+            "Stop the reply emails?",
+            "Press the button and you get no more emails about replies to this comment; "
+            "your address is deleted from the list.",
+            "Stop these emails",
         )
 
     async def unsubscribe(self, request: Request) -> Response:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.akismet_standin import AkismetStandIn
-from tests.support.intake import INVOKE, copy_project, free_port, invoke_serve
+from tests.support.intake import copy_project, free_port, invoke_serve
+from tests.support.moderation import inbox_comment_id, invoke_moderate
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.browser
@@ -38,23 +38,7 @@ def environment(smtp: SmtpServer) -> dict[str, str]:
 
 
 def moderate(root: Path, env: dict[str, str], standin: AkismetStandIn) -> str:
-    result = subprocess.run(
-        [str(INVOKE), "moderate", "--no-input"],
-        cwd=root,
-        env={**env, **standin.environment()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def comment_id(root: Path, body: str) -> str:
-    with sqlite3.connect(root / "var" / "inbox.sqlite3") as connection:
-        row = connection.execute("SELECT id FROM comments WHERE body = ?", (body,)).fetchone()
-    assert row is not None, f"the inbox never got {body!r}"
-    return row[0]
+    return invoke_moderate(root, {**env, **standin.environment()})
 
 
 def subscriptions_of(root: Path, email: str) -> list[tuple]:
@@ -110,8 +94,8 @@ def test_a_published_reply_reaches_the_confirmed_subscriber_once(browser, tmp_pa
     with smtp, invoke_serve(root, env, port=port), AkismetStandIn() as standin:
         post_in_browser(browser, url, FERN, "Fern here: the evenings are the hardest part.")
         post_in_browser(browser, url, MOSS, "Moss here: I text mine about scheduling only.")
-        fern = comment_id(root, "Fern here: the evenings are the hardest part.")
-        moss = comment_id(root, "Moss here: I text mine about scheduling only.")
+        fern = inbox_comment_id(root, "Fern here: the evenings are the hardest part.")
+        moss = inbox_comment_id(root, "Moss here: I text mine about scheduling only.")
         smtp.wait_for(2)
         [confirmation] = mails_to(smtp, FERN[1])
         assert len(mails_to(smtp, MOSS[1])) == 1

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.console import Console
 from moderation import inbox
 from moderation.pipeline.run import CommandLine, run
 from moderation.settings import ModerationOptions, ProjectSettings, load_settings
+from tests.support.intake import INVOKE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POST = "texting-my-therapist"
@@ -88,3 +90,26 @@ def files_containing(folder: Path, needles: tuple[str, ...]) -> list[str]:
             data = path.read_bytes()
             found += [f"{path}: {needle}" for needle in needles if needle.encode() in data]
     return found
+
+
+def invoke_moderate(root: Path, env: dict[str, str]) -> str:
+    """`invoke moderate --no-input` in the project copy at `root`, as the author types it;
+    asserts it succeeded and returns what it printed."""
+    result = subprocess.run(
+        [str(INVOKE), "moderate", "--no-input"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def inbox_comment_id(root: Path, body: str) -> str:
+    """The id of the comment with `body` in the inbox of the project copy at `root`."""
+    with sqlite3.connect(root / "var" / "inbox.sqlite3") as connection:
+        row = connection.execute("SELECT id FROM comments WHERE body = ?", (body,)).fetchone()
+    assert row is not None, f"the inbox never got {body!r}"
+    return row[0]
