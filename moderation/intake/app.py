@@ -173,15 +173,18 @@ class Intake:
         # An unticked box sends nothing; only "1" (the box's value) asks for reply mail.
         wants_replies = fields.get("subscribe") == "1"
 
-        def store(connection: sqlite3.Connection) -> str:
+        def store(connection: sqlite3.Connection) -> tuple[str, bool]:
             comment_id = inbox.insert_comment(connection, comment)
             if care:
                 notify.announce_care(connection, self.notifier, comment_id, comment, post.title)
-            if wants_replies:
-                subscriptions.subscribe(connection, self.notifier, comment_id, comment, post.title)
-            return comment_id
+            subscribed = wants_replies and subscriptions.subscribe(
+                connection, self.notifier, comment_id, comment, post.title
+            )
+            return comment_id, subscribed
 
-        comment_id = await self.writer.write(store)
+        comment_id, subscribed = await self.writer.write(store)
+        # What becomes of a ticked "Email me when someone replies" box, in her answer.
+        replies = pages.replies_line(subscribed) if wants_replies else None
         self.mail.wake()
         if self.comment_limits:
             self.comment_limits.hit(address)
@@ -193,7 +196,7 @@ class Intake:
         )
         removal_url = removal_link(request, comment_id, token)
         if wants_json(request):
-            answer = {
+            answer: dict[str, Any] = {
                 "id": comment_id,
                 "status": "pending",
                 "message": "Your comment is awaiting moderation.",
@@ -201,12 +204,18 @@ class Intake:
             }
             if care:
                 answer["care"] = care_answer(self.settings.care)
+            if replies:
+                answer["replies"] = replies
             return JSONResponse(answer, status_code=202)
-        # Without JavaScript the post's static page cannot show the support resources, so a
-        # comment that needs care is answered by the intake's own page, at once.
+        # Without JavaScript the post's static page cannot show the support resources, nor
+        # what became of the reply-mail box, so those answers come from the intake's own
+        # page, at once.
+        flags = {"care": "1"} if care else {}
+        if wants_replies:
+            flags["replies"] = "sent" if subscribed else "off"
         location = (
-            f"{RECEIPT_PATH}?{urlencode({'post': post.slug, 'care': '1'})}"
-            if care
+            f"{RECEIPT_PATH}?{urlencode({'post': post.slug, **flags})}"
+            if flags
             else self.site_link(post.url) + "#comment-pending"
         )
         response = RedirectResponse(location, status_code=303)
@@ -225,7 +234,8 @@ class Intake:
         parts = request.cookies.get(RECEIPT_COOKIE, "").split(":")
         # The support resources show even with cookies off: they are no secret.
         care = request.query_params.get("care") == "1"
-        if len(parts) != 3 and not care:
+        replies = request.query_params.get("replies")
+        if len(parts) != 3 and not (care or replies):
             return HTMLResponse(pages.no_receipt_page(), status_code=404)
         slug, comment_id, token = parts if len(parts) == 3 else (None, None, None)
         post = self.targets.post(slug or request.query_params.get("post", ""))
@@ -235,6 +245,7 @@ class Intake:
                 removal_url,
                 self.site_link(post.url) if post else "/",
                 care_html(self.settings.care) if care else "",
+                pages.replies_line(replies == "sent") if replies else None,
             ),
             headers={"Cache-Control": "no-store"},
         )

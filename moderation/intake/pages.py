@@ -47,9 +47,22 @@ def error_page(message: str, post_url: str | None) -> str:
     )
 
 
-def receipt_page(removal_url: str | None, post_url: str, care_note: str = "") -> str:
+def replies_line(subscribed: bool) -> str:
+    """What became of a ticked "Email me when someone replies" box (issue 14)."""
+    if subscribed:
+        return (
+            "To get emails about replies, open the link in the email we just sent you and "
+            "press its button. Nothing is sent until you do."
+        )
+    return "Reply emails are not set up on this blog, so none will be sent."
+
+
+def receipt_page(
+    removal_url: str | None, post_url: str, care_note: str = "", replies: str | None = None
+) -> str:
     """After a no-JavaScript comment post: the private removal link, shown once (None: the
-    cookie is gone), below the note with support resources when the words need care."""
+    cookie is gone), below the note with support resources when the words need care, and
+    what became of the reply-mail box if she ticked it."""
     keep = (
         "<p>If you ever want it taken down, keep this private link; it is shown only "
         "once and anyone who has it can remove your comment:</p>"
@@ -61,6 +74,7 @@ def receipt_page(removal_url: str | None, post_url: str, care_note: str = "") ->
         "Your comment is awaiting moderation",
         care_note
         + "<p>Thank you. Your comment will appear once it has been approved.</p>"
+        + (f'<p class="comment-replies">{escape(replies)}</p>' if replies else "")
         + keep
         + back_link(post_url),
     )

@@ -76,6 +76,10 @@ def test_with_javascript_the_resources_show_above_the_notice(browser, blog):
     post(page, ORDINARY_WITH_SCRIPT)
     page.wait_for_function("!document.querySelector('#respond .comment-care')")
     assert "awaiting moderation" in notice.inner_text()
+    # A ticked reply box is answered too: this blog has no address for links in mail.
+    page.get_by_label("Email me when someone replies to my comment").check()
+    post(page, "Thank you; I would like to hear what others say.")
+    page.get_by_text("Reply emails are not set up on this blog").wait_for()
     context.close()
 
 

@@ -61,7 +61,8 @@ def post_in_browser(browser, url: str, who: tuple[str, str], text: str) -> None:
     assert not box.is_checked()
     box.check()
     form.get_by_role("button", name="Post Comment").click()
-    page.wait_for_url(f"**{POST_URL}#comment-pending")
+    page.wait_for_url("**/api/comments/receipt?**")
+    assert "open the link in the email we just sent you" in page.locator("main").inner_text()
     context.close()
 
 

@@ -151,3 +151,35 @@ def test_with_mail_off_the_intake_takes_comments_and_queues_nothing(tmp_path, mo
     with sqlite3.connect(settings.inbox) as connection:
         assert connection.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
         assert connection.execute("SELECT post_slug FROM comments").fetchall() == [(OPEN_POST,)]
+
+
+def test_a_ticked_reply_box_is_answered_with_what_becomes_of_it(tmp_path, mailbox):
+    path = settings_file(tmp_path)
+    with path.open("a", encoding="utf-8") as settings:
+        settings.write("NOTIFY['INTAKE_URL'] = 'https://blog.example.org'\n")
+    with running(create_app(load_settings(path, environ={}))) as url:
+        json_answer = httpx.post(
+            url + "/api/comments",
+            data=valid_comment(email=READER, subscribe="1"),
+            headers={"Accept": "application/json"},
+        )
+        form_answer = httpx.post(url + "/api/comments", data=valid_comment(subscribe="1"))
+        page = httpx.get(url + form_answer.headers["location"], cookies=form_answer.cookies)
+    assert "open the link in the email we just sent you" in json_answer.json()["replies"]
+    assert form_answer.headers["location"].startswith("/api/comments/receipt?")
+    assert (
+        "open the link in the email"
+        in BeautifulSoup(page.text, "html.parser").select_one(".comment-replies").get_text()
+    )
+    [confirmation] = [m for m in mailbox.wait_for(1) if m.recipients == [READER]]
+    assert "https://blog.example.org/api/subscriptions/confirm?token=" in confirmation.text
+
+
+def test_without_a_link_base_the_reply_box_says_no_mail_will_come(intake):
+    # The fixture's blog has no SITEURL and no NOTIFY["INTAKE_URL"]: links cannot be made.
+    answer = intake.post(
+        "/api/comments", data=valid_comment(subscribe="1"), headers={"Accept": "application/json"}
+    )
+    assert answer.json()["replies"] == (
+        "Reply emails are not set up on this blog, so none will be sent."
+    )

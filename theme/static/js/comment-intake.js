@@ -124,6 +124,10 @@
       link.textContent = "remove my comment";
       notice.appendChild(link);
     }
+    if (answer.replies) {
+      // What became of "Email me when someone replies" (moderation/intake/pages.py words it).
+      notice.appendChild(document.createTextNode(" " + answer.replies));
+    }
     (care || notice).focus();
   }
 
