@@ -87,3 +87,22 @@ THREADED_COMMENTS = {
     "FORM_ACTION": "/api/comments",
     "LIKES_ACTION": "/api/likes",
 }
+
+# Mail (issue 14): SMTP comes from the environment, BETWEEN_SESSIONS_SMTP_URL
+# (smtp://user@host:587 with STARTTLS, or smtps://host:465) and BETWEEN_SESSIONS_SMTP_PASSWORD;
+# without it nothing is sent. BETWEEN_SESSIONS_AUTHOR_EMAIL overrides AUTHOR_EMAIL.
+NOTIFY = {
+    "AUTHOR_EMAIL": None,  # where waiting comments are announced
+    "FROM": "Between Sessions <blog@between-sessions.example.org>",
+    "DIGEST_MINUTES": 60,  # at most one digest of waiting comments this often
+    "INTAKE_URL": None,  # where links in readers' mail point; None: SITEURL
+}
+
+# Shown at once to a reader whose comment uses crisis language (issue 14). Set the helpline
+# of the country most of your readers live in: see README, "A reader in crisis".
+CARE = {
+    "RESOURCES": [
+        {"name": "If you are in danger now, call your local emergency number."},
+        {"name": "NATIONAL HELPLINE: set its name, phone and url here"},
+    ],
+}

@@ -123,6 +123,65 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE folded_likes;
     ALTER TABLE folded_likes_by_post RENAME TO folded_likes;
     """,
+    # 4 (issue 14, mail): the outbox, whole messages waiting to be sent, claimed by one
+    # sender at a time (moderation.outbox owns its queries, moderation.mail sends), and when
+    # a comment was announced to the author (at once when it needs care, else in a digest).
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        claimed_at TEXT,
+        sent_at TEXT,
+        failed_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE claimed_at IS NULL;
+    CREATE INDEX outbox_kind ON outbox (kind, created_at);
+    ALTER TABLE comments ADD COLUMN announced_at TEXT;
+    """,
+    # 5 (issue 14, replies by mail): a reader's wish to hear of replies to her comment,
+    # confirmed by a POST from the link in one mail (double opt-in); the tokens of those
+    # links and of each reply mail's unsubscribe link, stored only as hashes; and the day
+    # an address last got a confirmation mail (at most one a day), by a hash of it.
+    """
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        post_slug TEXT NOT NULL,
+        comment_id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        confirm_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT
+    );
+    CREATE INDEX subscriptions_comment ON subscriptions (post_slug, comment_id);
+    CREATE INDEX subscriptions_email ON subscriptions (email);
+    CREATE TABLE unsubscribe_tokens (
+        token_hash TEXT PRIMARY KEY,
+        subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE
+    );
+    CREATE TABLE confirmation_mails (
+        address_hash TEXT PRIMARY KEY,
+        day TEXT NOT NULL
+    );
+    """,
+    # 6 (issue 14, HOLD_FIRST_COMMENT): commenters with an approved comment, by a hash of
+    # the address, which outlives the purge of the address itself (moderation.commenters).
+    """
+    CREATE TABLE known_commenters (
+        address_hash TEXT PRIMARY KEY,
+        since TEXT NOT NULL
+    );
+    """,
+    # 7 (issue 14, the author's reply from the review): 'author' marks the blog author's
+    # own comment, published with `author_role: author` (moderation.author_replies).
+    """
+    ALTER TABLE comments ADD COLUMN author_role TEXT;
+    """,
 )
 
 

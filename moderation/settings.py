@@ -5,7 +5,8 @@ The tools' own options live in two dicts beside Pelican's settings, each over th
 defined once here (as the dataclass fields of `IntakeOptions` and `ModerationOptions`):
 
 - COMMENT_INTAKE: the intake (`invoke serve`, `invoke intake`);
-- MODERATION: `invoke moderate`.
+- MODERATION: `invoke moderate`;
+- NOTIFY and CARE (issue 14): the mail the blog sends, and what a reader in crisis is shown.
 
 An unknown key in either is refused, naming it, as THREADED_COMMENTS refuses its own
 (`threaded_comments.comment_settings`). Relative paths are taken from the project folder,
@@ -32,8 +33,10 @@ from threaded_comments import SettingsError, comment_settings
 INBOX_ENV = "COMMENT_INTAKE_INBOX"
 LIVE_COMMENTS_JSON_ENV = "BETWEEN_SESSIONS_COMMENTS_JSON"
 DEPLOY_TARGET_ENV = "BETWEEN_SESSIONS_DEPLOY_TARGET"
+# Issue 14: who is told about waiting comments (overrides NOTIFY["AUTHOR_EMAIL"]).
+AUTHOR_EMAIL_ENV = "BETWEEN_SESSIONS_AUTHOR_EMAIL"
 
-OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions")
+OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions", "NotifyOptions", "CareOptions")
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,9 @@ class ModerationOptions:
 
     # More links than this in a comment: held for review.
     max_links: int = 2
-    # Hold a new email address's first comment (WordPress's setting).
-    hold_first_comment: bool = False
+    # Hold a commenter's first comment until one of hers is approved (WordPress's setting;
+    # remembered past the purge by a hash of the address, moderation.commenters).
+    hold_first_comment: bool = True
     # Hold even what Akismet and the rules let through.
     hold_all: bool = False
     # Then email, IP and user agent are forgotten.
@@ -109,6 +113,43 @@ class ModerationOptions:
     akismet_backoff: float = 0.5
     # Seconds; the akismet package's PYTHON_AKISMET_TIMEOUT overrides it.
     akismet_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class NotifyOptions:
+    """NOTIFY: the mail the blog sends (moderation.notify). SMTP itself is configured by
+    the environment (moderation.mail), since it holds a password."""
+
+    # Where waiting comments are announced; BETWEEN_SESSIONS_AUTHOR_EMAIL overrides it.
+    author_email: str | None = None
+    # The sender of every mail; "from" is a Python keyword, hence the key's own name.
+    sender: str = dataclasses.field(
+        default="Between Sessions <blog@localhost>", metadata={"key": "FROM"}
+    )
+    # At most one digest of waiting comments this often.
+    digest_minutes: int = 60
+    # Where readers reach the intake, for the links in their mail (confirm, unsubscribe);
+    # None: SITEURL (the intake behind the same host, under /api/).
+    intake_url: str | None = None
+
+
+@dataclass(frozen=True)
+class CareOptions:
+    """CARE: what a reader who writes in crisis language is shown at once, by the intake."""
+
+    # Each a dict with "name" and a "phone" and/or "url"; shown in this order.
+    resources: tuple[Mapping[str, str], ...] = (
+        {"name": "If you are in danger now, call your local emergency number."},
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resources", tuple(dict(entry) for entry in self.resources))
+        for entry in self.resources:
+            if not entry.get("name") or set(entry) - {"name", "phone", "url"}:
+                raise SettingsError(
+                    f"CARE['RESOURCES'] entries need a 'name' and only 'phone' or 'url' "
+                    f"besides: {entry!r}"
+                )
 
 
 @dataclass(frozen=True)
@@ -133,6 +174,8 @@ class ProjectSettings:
     site_url: str
     # DEPLOY_TARGET: where `invoke deploy` sends output_dir ("" when there is none).
     deploy_target: str
+    # AUTHOR: the name the author's own replies are published under.
+    author_name: str
     # TIMEZONE: what a comment file's date without an offset is read in, as Pelican does.
     timezone: ZoneInfo
     blog_lang: str
@@ -140,12 +183,17 @@ class ProjectSettings:
     page_url: str
     intake: IntakeOptions
     moderation: ModerationOptions
+    notify: NotifyOptions
+    care: CareOptions
 
 
 def options_from(cls: type[OptionsT], name: str, values: Mapping[str, Any] | None) -> OptionsT:
     """An options dataclass from a settings dict's upper-case keys; SettingsError naming
     an unknown key (a typo would otherwise be silently ignored)."""
-    known = {field.name.upper(): field.name for field in dataclasses.fields(cls)}
+    known = {
+        field.metadata.get("key", field.name.upper()): field.name
+        for field in dataclasses.fields(cls)
+    }
     given = dict(values or {})
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -160,6 +208,10 @@ def project_settings(
     root = settings_file.resolve().parent
     intake = options_from(IntakeOptions, "COMMENT_INTAKE", pelican.get("COMMENT_INTAKE"))
     moderation = options_from(ModerationOptions, "MODERATION", pelican.get("MODERATION"))
+    notify = options_from(NotifyOptions, "NOTIFY", pelican.get("NOTIFY"))
+    if environ.get(AUTHOR_EMAIL_ENV):
+        notify = dataclasses.replace(notify, author_email=environ[AUTHOR_EMAIL_ENV])
+    care = options_from(CareOptions, "CARE", pelican.get("CARE"))
     comments = comment_settings(dict(pelican))
     # An absolute PATH or OUTPUT_PATH stays as it is: `root / absolute` is `absolute`.
     content_dir = root / pelican["PATH"]
@@ -178,12 +230,15 @@ def project_settings(
         blocklist=root / moderation.blocklist_path,
         site_url=(pelican.get("SITEURL") or "").rstrip("/"),
         deploy_target=environ.get(DEPLOY_TARGET_ENV) or pelican.get("DEPLOY_TARGET") or "",
+        author_name=pelican.get("AUTHOR") or "Author",
         timezone=ZoneInfo(pelican.get("TIMEZONE") or "UTC"),
         blog_lang=pelican.get("DEFAULT_LANG") or "en",
         article_url=pelican["ARTICLE_URL"],
         page_url=pelican["PAGE_URL"],
         intake=intake,
         moderation=moderation,
+        notify=notify,
+        care=care,
     )
 
 

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -38,9 +39,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 from threaded_comments import PostEntry, likes_text
 
-from moderation import inbox
+from moderation import inbox, notify, subscriptions
 from moderation.intake import pages
 from moderation.intake.admin import admin_routes
+from moderation.intake.care import care_answer, care_html, needs_care, placeholder_left
 from moderation.intake.forms import (
     JSON_TYPE,
     MAX_FIELDS,
@@ -56,8 +58,10 @@ from moderation.intake.forms import (
     parse_urlencoded,
 )
 from moderation.intake.guards import Origins, WaitingCap
+from moderation.intake.mailer import MailSender
 from moderation.intake.purge import purge_daily
 from moderation.intake.ratelimit import RateLimiter, client_address
+from moderation.intake.replies import Replies
 from moderation.intake.targets import Targets, TargetsUnavailableError
 from moderation.intake.writer import InboxWriter
 from moderation.settings import ProjectSettings
@@ -106,6 +110,9 @@ class Intake:
             if options.max_waiting is not None
             else None
         )
+        self.notifier = notify.Notifier.from_settings(settings)
+        self.mail = MailSender(settings.inbox, self.notifier, self.post_title)
+        self.replies = Replies(self.writer, self.read_fields)
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -125,6 +132,16 @@ class Intake:
             Route("/api/likes", self.guarded(self.post_like), methods=["POST"]),
             Route("/api/likes", self.guarded(self.get_likes), methods=["GET"]),
             *admin_routes(self),
+            # Issue 14: a reader confirms or ends her wish to hear about replies.
+            *(
+                Route(path, self.guarded(handler), methods=[method])
+                for path, method, handler in (
+                    (subscriptions.CONFIRM_PATH, "GET", self.replies.confirm_page),
+                    (subscriptions.CONFIRM_PATH, "POST", self.replies.confirm),
+                    (subscriptions.UNSUBSCRIBE_PATH, "GET", self.replies.unsubscribe_page),
+                    (subscriptions.UNSUBSCRIBE_PATH, "POST", self.replies.unsubscribe),
+                )
+            ),
         ]
 
     def close(self) -> None:
@@ -170,27 +187,63 @@ class Intake:
             honeypot=form.honeypot,
             removal_token_hash=inbox.hash_token(token),
         )
+        # The pipeline's own rule, asked at once: the reader is shown help now, the author
+        # is mailed now (in the transaction that stores the comment), not at the next run.
+        care = needs_care(form.comment)
+        # An unticked box sends nothing; only "1" (the box's value) asks for reply mail.
+        wants_replies = fields.get("subscribe") == "1"
+
+        def store(connection: sqlite3.Connection) -> tuple[str, bool]:
+            comment_id = inbox.insert_comment(connection, comment)
+            if care:
+                notify.announce_care(connection, self.notifier, comment_id, comment, post.title)
+            subscribed = wants_replies and subscriptions.subscribe(
+                connection, self.notifier, comment_id, comment, post.title
+            )
+            return comment_id, subscribed
+
         try:
-            comment_id = await self.writer.write(partial(inbox.insert_comment, comment=comment))
+            comment_id, subscribed = await self.writer.write(store)
         except BaseException:
             # Not stored: the reader's attempt and the inbox's room are given back.
             refund(self.comment_limits, address)
             if self.waiting_cap:
                 self.waiting_cap.release()
             raise
-        log.info("intake: comment %s received for %s", comment_id, post.slug)
+        # What becomes of a ticked "Email me when someone replies" box, in her answer.
+        replies = pages.replies_line(subscribed) if wants_replies else None
+        self.mail.wake()
+        log.info(
+            "intake: comment %s received for %s%s",
+            comment_id,
+            post.slug,
+            " (needs care: support resources shown)" if care else "",
+        )
         removal_url = self.removal_link(comment_id, token)
         if wants_json(request):
-            return JSONResponse(
-                {
-                    "id": comment_id,
-                    "status": "pending",
-                    "message": "Your comment is awaiting moderation.",
-                    "removal_url": removal_url,
-                },
-                status_code=202,
-            )
-        response = RedirectResponse(self.site_link(post.url) + "#comment-pending", status_code=303)
+            answer: dict[str, Any] = {
+                "id": comment_id,
+                "status": "pending",
+                "message": "Your comment is awaiting moderation.",
+                "removal_url": removal_url,
+            }
+            if care:
+                answer["care"] = care_answer(self.settings.care)
+            if replies:
+                answer["replies"] = replies
+            return JSONResponse(answer, status_code=202)
+        # Without JavaScript the post's static page cannot show the support resources, nor
+        # what became of the reply-mail box, so those answers come from the intake's own
+        # page, at once.
+        flags = {"care": "1"} if care else {}
+        if wants_replies:
+            flags["replies"] = "sent" if subscribed else "off"
+        location = (
+            f"{RECEIPT_PATH}?{urlencode({'post': post.slug, **flags})}"
+            if flags
+            else self.site_link(post.url) + "#comment-pending"
+        )
+        response = RedirectResponse(location, status_code=303)
         response.set_cookie(
             RECEIPT_COOKIE,
             f"{post.slug}:{comment_id}:{token}",
@@ -204,13 +257,21 @@ class Intake:
 
     async def receipt(self, request: Request) -> Response:
         parts = request.cookies.get(RECEIPT_COOKIE, "").split(":")
-        if len(parts) != 3:
+        # The support resources show even with cookies off: they are no secret.
+        care = request.query_params.get("care") == "1"
+        replies = request.query_params.get("replies")
+        if len(parts) != 3 and not (care or replies):
             return HTMLResponse(pages.no_receipt_page(), status_code=404)
-        slug, comment_id, token = parts
-        post = self.targets.post(slug)
-        removal_url = self.removal_link(comment_id, token)
+        slug, comment_id, token = parts if len(parts) == 3 else (None, None, None)
+        post = self.targets.post(slug or request.query_params.get("post", ""))
+        removal_url = self.removal_link(comment_id, token) if comment_id and token else None
         response = HTMLResponse(
-            pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
+            pages.receipt_page(
+                removal_url,
+                self.site_link(post.url) if post else "/",
+                care_html(self.settings.care) if care else "",
+                pages.replies_line(replies == "sent") if replies else None,
+            ),
             headers={"Cache-Control": "no-store"},
         )
         # Shown once: the link is hers to keep, not the browser's.
@@ -322,6 +383,10 @@ class Intake:
     def removal_link(self, comment_id: str, token: str) -> str:
         """The reader's private link to ask for her comment's removal (configured origin)."""
         return f"{self.origins.intake}/api/comments/{comment_id}/remove?token={token}"
+    def post_title(self, slug: str) -> str:
+        """A post's title for the author's mail; its slug when the site no longer has it."""
+        post = self.targets.post(slug)
+        return post.title if post is not None else slug
 
     def site_link(self, path: str) -> str:
         """A link to a page of the site: absolute when the site lives elsewhere (SITEURL)."""
@@ -458,9 +523,16 @@ def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middlew
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if placeholder_left(intake.settings.care):
+            log.warning(
+                "intake: CARE['RESOURCES'] still holds the sample's helpline placeholder; "
+                "readers are not shown it (see README, A reader in crisis)"
+            )
         purging = asyncio.create_task(purge_daily(intake))
+        intake.mail.start()
         yield
         purging.cancel()
+        await intake.mail.stop()
         intake.close()
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

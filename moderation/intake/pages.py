@@ -19,6 +19,7 @@ def page(title: str, body: str) -> str:
 <meta name="robots" content="noindex">
 <title>{escape(title)} · Between Sessions</title>
 <link rel="stylesheet" href="/theme/css/main.css">
+<link rel="stylesheet" href="/theme/css/comments.css">
 </head>
 <body>
 <main id="content" class="intake-page">
@@ -46,14 +47,36 @@ def error_page(message: str, post_url: str | None) -> str:
     )
 
 
-def receipt_page(removal_url: str, post_url: str) -> str:
-    """The private removal link, shown once, after a no-JavaScript comment post."""
-    return page(
-        "Your comment is awaiting moderation",
-        "<p>Thank you. Your comment will appear once it has been approved.</p>"
+def replies_line(subscribed: bool) -> str:
+    """What became of a ticked "Email me when someone replies" box (issue 14)."""
+    if subscribed:
+        return (
+            "To get emails about replies, open the link in the email we just sent you and "
+            "press its button. Nothing is sent until you do."
+        )
+    return "Reply emails are not set up on this blog, so none will be sent."
+
+
+def receipt_page(
+    removal_url: str | None, post_url: str, care_note: str = "", replies: str | None = None
+) -> str:
+    """After a no-JavaScript comment post: the private removal link, shown once (None: the
+    cookie is gone), below the note with support resources when the words need care, and
+    what became of the reply-mail box if she ticked it."""
+    keep = (
         "<p>If you ever want it taken down, keep this private link; it is shown only "
         "once and anyone who has it can remove your comment:</p>"
-        f'<p><a href="{escape(removal_url)}">{escape(removal_url)}</a></p>' + back_link(post_url),
+        f'<p><a href="{escape(removal_url)}">{escape(removal_url)}</a></p>'
+        if removal_url
+        else ""
+    )
+    return page(
+        "Your comment is awaiting moderation",
+        care_note
+        + "<p>Thank you. Your comment will appear once it has been approved.</p>"
+        + (f'<p class="comment-replies">{escape(replies)}</p>' if replies else "")
+        + keep
+        + back_link(post_url),
     )
 
 

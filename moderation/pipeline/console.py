@@ -2,7 +2,8 @@
 
 The review: one held comment at a time, needs-care first. Each comment is shown with its
 post, the comment it answers, the reasons it was held and Akismet's verdict. One key (then
-Enter) decides: approve, spam, delete, edit in $EDITOR, skip, quit. A summary table closes
+Enter) decides: approve, spam, delete, edit in $EDITOR, skip, reply as the author (which
+approves it too), quit. A summary table closes
 the review. Beside it: the table of automatic decisions, the list of comments waiting for
 review when there is no terminal, and the decision log's plain lines.
 
@@ -30,6 +31,7 @@ from rich.text import Text
 from threaded_comments import CommentFileError, PostEntry, comment_path, read_comment_file
 
 from moderation import inbox
+from moderation.author_replies import add_author_reply
 from moderation.inbox import Status
 from moderation.pipeline.policy import Verdict
 
@@ -39,6 +41,7 @@ KEYS = {
     "d": "delete",
     "e": "edit",
     "k": "skip",
+    "r": "reply",
     "q": "quit",
 }
 DECISIONS = {"approve": Status.APPROVED, "spam": Status.SPAM, "delete": Status.DELETED}
@@ -95,6 +98,9 @@ def show(
     if comment["website"]:
         lines.append(f"  <{comment['website']}>")
     lines.append(f"  on {comment['created_at']}\n")
+    if comment["needs_care"] and comment["email"]:
+        # Only here: the author may want to write to her privately, outside the site.
+        lines.append(f"Her email, to reach out privately if you choose: {comment['email']}\n")
     reasons = json.loads(comment["reasons"] or "[]")
     lines.append("Held because: " + ("; ".join(reasons) or "nothing in particular") + "\n")
     lines.append(f"Akismet: {comment['akismet_verdict'] or 'not asked'}\n\n")
@@ -113,6 +119,24 @@ def edit_text(text: str) -> str:
         return Path(name).read_text(encoding="utf-8")
     finally:
         Path(name).unlink(missing_ok=True)
+
+
+def write_reply(
+    console: Console, connection: sqlite3.Connection, comment: sqlite3.Row, author_name: str
+) -> bool:
+    """The author's reply to `comment`, from her editor; False when she wrote nothing."""
+    try:
+        body = edit_text("").strip()
+    except (OSError, subprocess.CalledProcessError) as error:
+        console.print(f"The editor failed ({error}); no reply.", markup=False)
+        return False
+    if not body:
+        console.print("Nothing written: no reply.")
+        return False
+    with inbox.transaction(connection):
+        reply_id = add_author_reply(connection, comment, author_name, body)
+    console.print(f"Your reply {reply_id} is published with this comment.", markup=False)
+    return True
 
 
 def ask(console: Console) -> str:
@@ -135,13 +159,22 @@ def review(
     posts: Mapping[str, PostEntry],
     comments_dir: Path,
     correct: Correction,
+    author_name: str,
 ) -> ReviewResult:
-    """Go through `comments` with the author; each decision is committed as it is made."""
+    """Go through `comments` with the author; each decision is committed as it is made.
+
+    "reply" opens her editor for a reply published as hers (`author_name`, with the Author
+    badge) under the comment, which it approves."""
     result = ReviewResult()
     for number, comment in enumerate(comments, start=1):
         while True:
             show(console, connection, comment, posts, comments_dir, f"{number} of {len(comments)}")
             action = ask(console)
+            if action == "reply":
+                if write_reply(console, connection, comment, author_name):
+                    action = "approve"
+                    break
+                continue
             if action != "edit":
                 break
             try:

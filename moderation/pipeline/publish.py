@@ -35,8 +35,9 @@ from threaded_comments import (
     website_problem,
 )
 
-from moderation import inbox
+from moderation import commenters, inbox, subscriptions
 from moderation.inbox import Status
+from moderation.notify import Notifier
 
 PAUSE_HOOK = "MODERATION_DEBUG_PAUSE_AFTER_WRITE"
 # A reply waits for its parent while the parent may still be published.
@@ -79,6 +80,7 @@ def published_comment(comment: sqlite3.Row, likes: int, replyto: str | None) -> 
         # The intake checked the same rule; an older inbox row may predate it.
         website=website if website and website_problem(website) is None else None,
         likes=likes,
+        author_role=comment["author_role"],
     )
 
 
@@ -154,7 +156,11 @@ def thread_parent(
 
 
 def publish_approved(
-    connection: sqlite3.Connection, comments_dir: Path, *, dry_run: bool = False
+    connection: sqlite3.Connection,
+    comments_dir: Path,
+    *,
+    dry_run: bool = False,
+    notifier: Notifier | None = None,
 ) -> PublishReport:
     """Write every approved, unpublished comment's file, oldest first, then mark it published.
 
@@ -179,7 +185,7 @@ def publish_approved(
         done.update(comment["id"] for comment in ready)
         report.published += [comment["id"] for comment in ready]
         if not dry_run:
-            _publish_batch(connection, comments_dir, ready, counts)
+            _publish_batch(connection, comments_dir, ready, counts, notifier)
         queue = waiting
     report.waiting = [comment["id"] for comment in queue]
     return report
@@ -190,9 +196,12 @@ def _publish_batch(
     comments_dir: Path,
     comments: list[sqlite3.Row],
     counts: dict[tuple[str, str], int],
+    notifier: Notifier | None,
 ) -> None:
     # Every file is on disk before one transaction records them all: a crash in between
-    # means the next run rewrites the same files, identical, and then records them.
+    # means the next run rewrites the same files, identical, and then records them. The
+    # reply mail is queued in that same transaction, so it exists once the reply is marked
+    # published, and only then; it is held until the site is rebuilt (issue 14).
     likes = {c["id"]: counts.get((c["post_slug"], c["id"]), 0) for c in comments}
     with inbox.transaction(connection):
         for comment in comments:
@@ -213,6 +222,10 @@ def _publish_batch(
                 connection, comment["post_slug"], comment["id"], likes[comment["id"]]
             )
             inbox.mark_published(connection, comment["id"])
+            if comment["email"]:
+                commenters.remember(connection, comment["email"])
+            if notifier is not None:
+                subscriptions.queue_reply_mails(connection, notifier, comment, held=True)
 
 
 def fold_likes(
@@ -259,14 +272,16 @@ def publish(
     timezone: tzinfo,
     *,
     dry_run: bool = False,
+    notifier: Notifier | None = None,
 ) -> PublishReport:
     """The whole publishing pass: removals first (so nothing removed is published), then
-    approved comments, then likes. `timezone` (the site's) reads file dates without one."""
+    approved comments, then likes. `timezone` (the site's) reads file dates without one;
+    with a `notifier`, published replies are mailed to their parent's subscribers."""
     if not dry_run:
         with contextlib.suppress(OSError):
             remove_orphaned_temp_files(comments_dir)
     removed = carry_out_removals(connection, comments_dir, timezone, dry_run=dry_run)
-    report = publish_approved(connection, comments_dir, dry_run=dry_run)
+    report = publish_approved(connection, comments_dir, dry_run=dry_run, notifier=notifier)
     report.removed = removed
     report.likes_folded = fold_likes(connection, comments_dir, timezone, dry_run=dry_run)
     return report

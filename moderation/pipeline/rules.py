@@ -174,10 +174,17 @@ def personal_details(comment: CommentRow, settings: RuleSettings) -> list[str]:
     return reasons
 
 
+def crisis_phrase(text: str) -> str | None:
+    """The first words about self-harm or suicide in `text`, or None. The intake asks this
+    of every comment as it arrives, so the reader is shown help at once (issue 14)."""
+    found = CRISIS.search(text)
+    return found.group(0) if found else None
+
+
 def crisis_language(comment: CommentRow, settings: RuleSettings) -> list[str]:
     """Words about self-harm or suicide: a person should read it first, never a rule."""
-    found = CRISIS.search(comment["body"] or "")
-    return [f"needs care: crisis language ({found.group(0)!r})"] if found else []
+    found = crisis_phrase(comment["body"] or "")
+    return [f"needs care: crisis language ({found!r})"] if found else []
 
 
 SPAM_RULES: tuple[Callable[[CommentRow, RuleSettings], list[str]], ...] = (honeypot, blocklisted)

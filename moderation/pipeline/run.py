@@ -1,12 +1,14 @@
 """`invoke moderate`: one run of the pipeline from pending comments to published files.
 
 1. Local rules (moderation.pipeline.rules) on every pending comment.
-2. Akismet comment-check (moderation.pipeline.akismet_client) for those no rule called spam.
+2. Akismet comment-check (moderation.pipeline.akismet_client) for those no rule called spam
+   or marked needs care.
 3. Automatic decisions (moderation.pipeline.policy), committed together; comments Akismet
    could not judge stay pending.
 4. The author's review on a terminal (moderation.pipeline.console), unless --no-input.
 5. Publishing (moderation.pipeline.publish): removals, approved comments, likes.
-6. Purge of email, IP and user agent N days after a decision.
+6. Purge of email, IP and user agent N days after a decision (and of sent mail).
+7. Mail: what publishing queued, and anything the intake could not send yet (issue 14).
 
 Also runnable without invoke: `python -m moderation.pipeline.run --root PROJECT [options]`
 (it does not rebuild the site; the invoke task does).
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
 from collections import Counter
@@ -37,8 +40,9 @@ from rich.console import Console
 from rich.progress import Progress
 from threaded_comments import PostEntry, read_comments_json
 
-from moderation import inbox
+from moderation import inbox, mail, outbox, subscriptions
 from moderation.inbox import Status
+from moderation.notify import Notifier
 from moderation.pipeline import publish, rules
 from moderation.pipeline.akismet_client import (
     AkismetSettings,
@@ -58,7 +62,7 @@ from moderation.pipeline.console import (
     waiting_table,
 )
 from moderation.pipeline.lock import AlreadyRunningError, one_run_at_a_time
-from moderation.pipeline.policy import Verdict, decide_automatically, rule_outcomes
+from moderation.pipeline.policy import Verdict, asks_akismet, decide_automatically, rule_outcomes
 from moderation.settings import ProjectSettings, load_settings
 
 EXIT_OK = 0
@@ -130,7 +134,7 @@ def check_pending(
     rule_settings = rules.RuleSettings.from_options(settings.moderation, blocklist)
     pending = inbox.comments_with_status(connection, Status.PENDING)
     outcomes = rule_outcomes(connection, pending, rule_settings)
-    to_ask = [comment for comment in pending if not outcomes[comment["id"]].spam]
+    to_ask = [comment for comment in pending if asks_akismet(outcomes[comment["id"]])]
     results: dict[str, CheckResult] = {}
     if akismet_settings is not None and to_ask:
         results = _check_with_akismet(akismet_settings, to_ask, posts, console)
@@ -244,6 +248,7 @@ def _run(
 ) -> int:
     posts = load_posts(settings.comments_json)
     moderation = settings.moderation
+    notifier = notifier_for(settings, console)
     akismet_settings = AkismetSettings.from_environment(moderation, settings.blog_lang)
     if akismet_settings is None:
         console.print(NO_KEY_MESSAGE)
@@ -285,7 +290,9 @@ def _run(
 
     _review(connection, settings, command_line, console, posts, akismet_settings, interactive)
 
-    report = publish.publish(connection, settings.comments_dir, settings.timezone)
+    report = publish.publish(
+        connection, settings.comments_dir, settings.timezone, notifier=notifier
+    )
     console.print(
         f"Published {counted(len(report.published), 'comment')}, carried out "
         f"{counted(len(report.removed), 'removal request')}, "
@@ -297,11 +304,48 @@ def _run(
     cutoff = datetime.now(UTC) - timedelta(days=moderation.purge_after_days)
     with inbox.transaction(connection):
         purged = inbox.purge_private_details(connection, cutoff.replace(microsecond=0).isoformat())
+        outbox.forget_finished(connection, outbox.stamp(cutoff))
+        subscriptions.expire_unconfirmed(connection)
     console.print(
         f"Purged email, IP and user agent of {counted(purged, 'comment')} decided more than "
         f"{moderation.purge_after_days} days ago (or waiting for a decision as long)."
     )
+    if notifier.smtp is not None:
+        send_mail(connection, notifier.smtp, console)
     return EXIT_AKISMET_UNREACHABLE if unreachable else EXIT_OK
+
+
+def notifier_for(settings: ProjectSettings, console: Console) -> Notifier:
+    """Who is told what by mail; says once when mail is off, and why."""
+    try:
+        notifier = Notifier.from_settings(settings)
+    except ValueError as error:
+        console.print(f"Mail is off: {error}", markup=False)
+        return Notifier(settings.notify, None)
+    if notifier.smtp is None:
+        console.print(mail.NO_SMTP_MESSAGE, markup=False)
+    return notifier
+
+
+def send_mail(connection: sqlite3.Connection, smtp: mail.SmtpSettings, console: Console) -> None:
+    """Send what the outbox holds, and name what a stopped sender left unfinished: that is
+    never sent again."""
+    report = mail.deliver_due(connection, smtp)
+    if report.sent or report.retrying or report.failed:
+        console.print(
+            f"Mail: sent {report.sent}, {report.retrying} to try again later, "
+            f"{report.failed} refused by the server"
+            + (f" (last reason: {report.errors[-1]})" if report.errors else "")
+            + ".",
+            markup=False,
+        )
+    stranded = outbox.unfinished_claims(connection, datetime.now(UTC) - mail.CLAIM_LEASE)
+    if stranded:
+        console.print(
+            f"{counted(stranded, 'mail')} may not have gone out: a sender stopped while "
+            "sending. They are not sent again, so that nobody gets a mail twice.",
+            markup=False,
+        )
 
 
 def _review(
@@ -329,8 +373,27 @@ def _review(
         posts,
         settings.comments_dir,
         make_correction(akismet_settings, posts),
+        settings.author_name,
     )
     console.print(summary_table(result))
+
+
+def mail_after_rebuild(settings: ProjectSettings) -> None:
+    """Once the rebuilt site shows the newly published replies, release their mail and
+    send it (run_project calls this after the rebuild)."""
+    console = Console()
+    try:
+        smtp = mail.SmtpSettings.from_environment(os.environ)
+    except ValueError:
+        return  # the run has said why mail is off
+    connection = inbox.connect(settings.inbox)
+    try:
+        with inbox.transaction(connection):
+            released = outbox.release_held(connection)
+        if released and smtp is not None:
+            send_mail(connection, smtp, console)
+    finally:
+        connection.close()
 
 
 def run_project(
@@ -339,7 +402,8 @@ def run_project(
     rebuild: Callable[[], None] | None = None,
 ) -> int:
     """Run the pipeline for a project's settings on this terminal (the task's way), then
-    `rebuild` the site if something may have been published; all under the one-run lock."""
+    `rebuild` the site if something may have been published and mail the replies it now
+    shows; all under the one-run lock."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     console = Console()
     if command_line.log:  # reads only: no lock needed
@@ -349,6 +413,8 @@ def run_project(
             code = run(settings, command_line, console)
             if rebuild is not None and not command_line.dry_run and code != EXIT_KEY_REFUSED:
                 rebuild()
+                # Replies are mailed once the page they link to shows them.
+                mail_after_rebuild(settings)
             return code
     except AlreadyRunningError as error:
         console.print(str(error), markup=False, highlight=False)

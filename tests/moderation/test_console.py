@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import select
@@ -9,8 +10,11 @@ import subprocess
 import sys
 
 import pytest
+from rich.console import Console
 
 from moderation import inbox
+from moderation.inbox import Status
+from moderation.pipeline.console import show
 from tests.support.akismet_standin import AkismetStandIn
 from tests.support.moderation import POST, add_pending, make_project, status_of
 
@@ -147,4 +151,49 @@ def test_quit_leaves_the_rest_held_and_typos_are_asked_again(project, standin, t
     other = second if shown == first else first
     assert status_of(connection, shown) == "deleted"
     assert status_of(connection, other) == "held"
+    connection.close()
+
+
+def test_review_shows_the_email_of_a_needs_care_comment_only(project):
+    # Issue 14: the author may want to write privately to a reader who needs care.
+    connection = inbox.connect(project.inbox)
+    care = add_pending(connection, "Some nights I think about suicide.", email="fern@example.org")
+    plain = add_pending(connection, "Thank you for this post.", email="moss@example.org")
+    with inbox.transaction(connection):
+        for comment_id, care_needed in ((care, True), (plain, False)):
+            inbox.decide(connection, comment_id, Status.HELD, "rule", [], needs_care=care_needed)
+    shown = {}
+    for comment_id in (care, plain):
+        buffer = io.StringIO()
+        show(
+            Console(file=buffer, width=200, color_system=None),
+            connection,
+            inbox.get_comment(connection, comment_id),
+            {},
+            project.comments_dir,
+            "1 of 1",
+        )
+        shown[comment_id] = buffer.getvalue()
+    assert "fern@example.org" in shown[care]
+    assert "moss@example.org" not in shown[plain]
+
+
+def test_the_author_replies_from_the_review_and_both_are_published(project, standin, tmp_path):
+    # Issue 14: the reply goes up under the comment, with the Author badge, in the same run.
+    connection = inbox.connect(project.inbox)
+    comment = add_pending(connection, "Did you ever text her after midnight?", author="Wren")
+    terminal = review_terminal(project, standin, tmp_path)
+    assert terminal.expect(SHOWN).group(1) == comment
+    terminal.expect(PROMPT)
+    terminal.type("r")
+    terminal.expect("is published with this comment")
+    terminal.expect("Review summary")
+    assert terminal.close() == 0
+
+    assert status_of(connection, comment) == "approved"
+    files = {path.stem: path.read_text() for path in (project.comments_dir / POST).glob("*.md")}
+    [reply] = [text for name, text in files.items() if name != comment]
+    assert reply.startswith("author: Maren\n")
+    assert f"replyto: {comment}\n" in reply and "author_role: author\n" in reply
+    assert reply.endswith("\n\nEdited by the author: kinder words.\n")
     connection.close()

@@ -6,7 +6,8 @@ import pytest
 
 from moderation.pipeline import rules
 
-RULES = rules.RuleSettings()
+# The rules without HOLD_FIRST_COMMENT (on by default): each test below is about one rule.
+RULES = rules.RuleSettings(hold_first_comment=False)
 
 
 def comment(body: str = "Thank you for writing this.", **fields: object) -> dict:

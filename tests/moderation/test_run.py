@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from moderation import inbox
+from moderation.pipeline.console import log_lines
 from tests.support.akismet_standin import AkismetStandIn
 from tests.support.moderation import (
     FAST,
@@ -64,9 +65,11 @@ def test_each_verdict_lands_where_it_should(project, connection, standin):
     assert files[ham].startswith("author: Juniper\ndate: ")
     assert files[ham].endswith("\n\nThis made me feel less alone with the texting question.\n")
     assert files_containing(project.comments_dir, PRIVATE) == []
-    # The honeypot decided that one locally: Akismet was never asked about it.
+    # The honeypot decided that one locally, and the needs-care one is the author's to read
+    # (issue 14): Akismet was asked about neither.
     asked = {r.form["comment_content"] for r in standin.calls("comment-check")}
-    assert "hello" not in asked and len(asked) == 5
+    assert "hello" not in asked and len(asked) == 4
+    assert not any("suicide" in text for text in asked)
     assert "NEEDS CARE" in output
 
 
@@ -208,15 +211,17 @@ def test_removal_requests_are_carried_out(project, connection, standin):
     assert row["status"] == "removed" and row["body"] == "" and row["email"] is None
 
 
-def test_crisis_language_reaches_review_even_when_akismet_calls_it_spam(
-    project, connection, standin
-):
+def test_crisis_language_reaches_review_and_is_never_sent_to_akismet(project, connection, standin):
+    # Issue 14: a needs-care comment is held for the author anyway, so its words and its
+    # writer's details never leave the server, even when they look like spam.
     comment = add_pending(
         connection, "I keep thinking about suicide.", author="akismet-guaranteed-spam"
     )
     run_pipeline(project, no_input=True)
     row = inbox.get_comment(connection, comment)
-    assert (row["status"], row["needs_care"], row["akismet_verdict"]) == ("held", 1, "spam")
+    assert (row["status"], row["needs_care"], row["akismet_verdict"]) == ("held", 1, None)
+    assert standin.calls("comment-check") == []
+    assert "not sent to Akismet" in " ".join(log_lines(connection))
 
 
 def test_review_spam_lists_the_spam_too(project, connection, standin):

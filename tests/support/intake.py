@@ -147,9 +147,12 @@ def copy_project(root: Path) -> Path:
 
 
 @contextmanager
-def invoke_serve(root: Path, env: dict[str, str], timeout: float = 300) -> Iterator[str]:
-    """`invoke serve` on a free port in the project copy at `root`; yields the site's URL."""
-    port = free_port()
+def invoke_serve(
+    root: Path, env: dict[str, str], timeout: float = 300, port: int | None = None
+) -> Iterator[str]:
+    """`invoke serve` on `port` (a free one by default) in the project copy at `root`;
+    yields the site's URL."""
+    port = port or free_port()
     server = subprocess.Popen(
         [str(INVOKE), "serve", "--port", str(port)],
         cwd=root,

@@ -17,13 +17,17 @@ from rich.console import Console
 from moderation import inbox
 from moderation.pipeline.run import CommandLine, run
 from moderation.settings import ModerationOptions, ProjectSettings, load_settings
+from tests.support.intake import INVOKE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POST = "texting-my-therapist"
 POST_URL = "/2016/03/texting-my-therapist/"
 POST_MODIFIED = "2017-10-09T00:00:00+00:00"
-# Tests retry quickly: the behaviour is the same, the waits are not.
-FAST = ModerationOptions(akismet_retries=2, akismet_backoff=0.01, akismet_timeout=2.0)
+# Tests retry quickly: the behaviour is the same, the waits are not. A first comment is
+# not held (HOLD_FIRST_COMMENT is on by default; its own tests ask for it).
+FAST = ModerationOptions(
+    akismet_retries=2, akismet_backoff=0.01, akismet_timeout=2.0, hold_first_comment=False
+)
 PRIVATE = ("reader@example.org", "198.51.100.7", "Mozilla/5.0 (TestBrowser 1.0)")
 
 
@@ -107,3 +111,24 @@ def start_moderate_run(root: Path, **env: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+def invoke_moderate(root: Path, env: dict[str, str]) -> str:
+    """`invoke moderate --no-input` in the project copy at `root`, as the author types it;
+    asserts it succeeded and returns what it printed."""
+    result = subprocess.run(
+        [str(INVOKE), "moderate", "--no-input"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def inbox_comment_id(root: Path, body: str) -> str:
+    """The id of the comment with `body` in the inbox of the project copy at `root`."""
+    with sqlite3.connect(root / "var" / "inbox.sqlite3") as connection:
+        row = connection.execute("SELECT id FROM comments WHERE body = ?", (body,)).fetchone()
+    assert row is not None, f"the inbox never got {body!r}"
+    return row[0]

@@ -61,9 +61,59 @@
     }
   }
 
+  // When the intake says the words need care, its note with the author's support
+  // resources goes above the usual notice (moderation/intake/care.py writes the words).
+  function showCare(form, care) {
+    var old = form.parentNode.querySelector(".comment-care");
+    if (old) {
+      old.parentNode.removeChild(old);
+    }
+    if (!care) {
+      return null;
+    }
+    var note = document.createElement("section");
+    note.className = "comment-care";
+    note.setAttribute("role", "note");
+    note.tabIndex = -1;
+    var title = document.createElement("h4");
+    title.textContent = care.title;
+    var text = document.createElement("p");
+    text.textContent = care.text;
+    var list = document.createElement("ul");
+    (care.resources || []).forEach(function (resource) {
+      var item = document.createElement("li");
+      var name = document.createElement("strong");
+      name.textContent = resource.name;
+      item.appendChild(name);
+      if (resource.phone) {
+        var phone = document.createElement("a");
+        phone.href = "tel:" + resource.phone.replace(/[^0-9+]/g, "");
+        phone.textContent = resource.phone;
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(phone);
+      }
+      if (resource.url && /^https?:\/\//.test(resource.url)) {
+        var link = document.createElement("a");
+        link.href = resource.url;
+        link.textContent = resource.url;
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(link);
+      }
+      list.appendChild(item);
+    });
+    note.appendChild(title);
+    note.appendChild(text);
+    note.appendChild(list);
+    return note;
+  }
+
   function showPending(form, answer) {
     clearError(form);
     var notice = messageBefore(form, "comment-received", "status");
+    var care = showCare(form, answer.care);
+    if (care) {
+      notice.parentNode.insertBefore(care, notice);
+    }
     notice.textContent = "Your comment is awaiting moderation. ";
     if (answer.removal_url) {
       notice.appendChild(document.createTextNode(
@@ -74,7 +124,11 @@
       link.textContent = "remove my comment";
       notice.appendChild(link);
     }
-    notice.focus();
+    if (answer.replies) {
+      // What became of "Email me when someone replies" (moderation/intake/pages.py words it).
+      notice.appendChild(document.createTextNode(" " + answer.replies));
+    }
+    (care || notice).focus();
   }
 
   function showError(form, text) {
