@@ -25,6 +25,8 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
 
     header_timeout: float = 10.0
 
+    _header_timer: asyncio.TimerHandle | None = None
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_header_timer()
@@ -34,10 +36,14 @@ class HeaderTimeoutProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
         self._arm_header_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._header_timer.cancel()
+        if self._header_timer is not None:
+            self._header_timer.cancel()
         super().connection_lost(exc)
 
     def _arm_header_timer(self) -> None:
+        # One timer a connection: a keep-alive connection's answered requests leave none.
+        if self._header_timer is not None:
+            self._header_timer.cancel()
         # A new request replaces `cycle`: if it is still the one seen now, none has started.
         waiting_after = self.cycle
         self._header_timer = self.loop.call_later(
