@@ -383,6 +383,7 @@ class Intake:
     def removal_link(self, comment_id: str, token: str) -> str:
         """The reader's private link to ask for her comment's removal (configured origin)."""
         return f"{self.origins.intake}/api/comments/{comment_id}/remove?token={token}"
+
     def post_title(self, slug: str) -> str:
         """A post's title for the author's mail; its slug when the site no longer has it."""
         post = self.targets.post(slug)

@@ -111,6 +111,8 @@ def start_moderate_run(root: Path, **env: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
 def invoke_moderate(root: Path, env: dict[str, str]) -> str:
     """`invoke moderate --no-input` in the project copy at `root`, as the author types it;
     asserts it succeeded and returns what it printed."""
