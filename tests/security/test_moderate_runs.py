@@ -7,9 +7,13 @@ against the Akismet stand-in on loopback.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import time
 
 from rich.console import Console
+from threaded_comments import remove_orphaned_temp_files
 
 from moderation import inbox
 from moderation.inbox import Status
@@ -108,3 +112,24 @@ def test_the_authors_approval_of_a_comment_removed_meanwhile_is_refused(
     assert status_of(connection, comment_id) == "removed"
     assert f"comment {comment_id} was held when read and is removed now" in shown.getvalue()
     assert [action for _, action in result.decisions] == ["left as it is (it changed meanwhile)"]
+
+
+def test_the_clean_up_leaves_a_running_process_its_temp_files(tmp_path):
+    # A write in progress elsewhere (another run, the importer) must survive our clean-up;
+    # what a killed process left is removed.
+    folder = tmp_path / "comments" / POST
+    folder.mkdir(parents=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    orphan = folder / f".a.md.{gone.stdout.strip()}.tmp"
+    in_progress = folder / f".b.md.{os.getpid()}.tmp"
+    for temp in (orphan, in_progress):
+        temp.write_text("author: Reader\n", encoding="utf-8")
+
+    assert remove_orphaned_temp_files(tmp_path / "comments") == 1
+    assert not orphan.exists()
+    assert in_progress.exists()
