@@ -284,9 +284,7 @@ class Intake:
             raise Refusal(400, "This removal link has no token; use the whole link.", "token")
         return HTMLResponse(
             pages.confirm_removal_page(request.url.path, token),
-            # The token stays in this page (only the origin is ever sent on), and unlike
-            # no-referrer this keeps the form's Origin header, which the POST must carry.
-            headers={"Cache-Control": "no-store", "Referrer-Policy": "strict-origin"},
+            headers=pages.TOKEN_PAGE_HEADERS,
         )
 
     async def post_removal(self, request: Request) -> Response:

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from html import escape
 
+# For a page whose URL holds a private token and whose form POSTs back: not cached, and
+# only the origin is ever sent on. Unlike no-referrer, strict-origin keeps the form's
+# Origin header, which the intake's cross-site check needs on the POST.
+TOKEN_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "strict-origin"}
+
 
 def page(title: str, body: str) -> str:
     """A whole page around `body` (already-escaped HTML)."""

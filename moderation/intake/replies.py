@@ -25,7 +25,6 @@ from moderation.intake import pages
 from moderation.intake.forms import Refusal
 from moderation.intake.writer import InboxWriter
 
-NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 FieldReader = Callable[[Request], Awaitable[dict[str, str]]]
 
 
@@ -43,7 +42,7 @@ def button_answer(request: Request, title: str, text: str, button: str) -> Respo
     """The page a link in a mail opens: nothing happens until its button POSTs back here."""
     return HTMLResponse(
         button_page(title, text, request.url.path, query_token(request), button),
-        headers=NO_STORE,
+        headers=pages.TOKEN_PAGE_HEADERS,
     )
 
 
@@ -95,7 +94,7 @@ class Replies:
                 "<p>When a reply to your comment is published, you get an email with it. "
                 "Each one has a link to stop them.</p>" + pages.back_link(None),
             ),
-            headers=NO_STORE,
+            headers=pages.TOKEN_PAGE_HEADERS,
         )
 
     async def unsubscribe_page(self, request: Request) -> Response:
@@ -117,5 +116,5 @@ class Replies:
                 "<p>Done: you get no more emails about replies to this comment.</p>"
                 + pages.back_link(None),
             ),
-            headers=NO_STORE,
+            headers=pages.TOKEN_PAGE_HEADERS,
         )

@@ -107,6 +107,7 @@ def test_the_authors_approval_of_a_comment_removed_meanwhile_is_refused(
         {},
         project.comments_dir,
         lambda comment, spam: "Akismet told.",
+        project.author_name,
     )
 
     assert status_of(connection, comment_id) == "removed"

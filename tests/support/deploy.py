@@ -205,6 +205,10 @@ def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
     www.mkdir()
     laptop.mkdir()
     copy_project(laptop)
+    with (laptop / "pelicanconf.py").open("a", encoding="utf-8") as settings:
+        # These tests follow one comment through the loop; a first comment held for the
+        # author (HOLD_FIRST_COMMENT) is tested on its own.
+        settings.write('\nMODERATION = {**MODERATION, "HOLD_FIRST_COMMENT": False}\n')
     environment = {
         "BETWEEN_SESSIONS_ADMIN_TOKEN": admin_token,
         "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
