@@ -113,10 +113,13 @@ def listening(process: subprocess.Popen, port: int, output: Callable[[], str]) -
 
 
 @contextmanager
-def web_server(name: str, site_root: Path, intake_port: int, work: Path) -> Iterator[str]:
-    """Caddy or nginx, run with the shipped config on a free loopback port; yields its URL."""
+def web_server(
+    name: str, site_root: Path, intake_port: int, work: Path, port: int | None = None
+) -> Iterator[str]:
+    """Caddy or nginx, run with the shipped config on `port` (a free loopback port by
+    default); yields its URL."""
     binary = require_tool(WEB_SERVERS[name])
-    port = free_port()
+    port = port or free_port()
     work.mkdir(parents=True, exist_ok=True)
     names = {
         "SITE_ROOT": str(site_root),
@@ -209,13 +212,17 @@ def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
         # These tests follow one comment through the loop; a first comment held for the
         # author (HOLD_FIRST_COMMENT) is tested on its own.
         settings.write('\nMODERATION = {**MODERATION, "HOLD_FIRST_COMMENT": False}\n')
+    # The server knows its public address from configuration, as a live one does from
+    # publishconf.py: the intake builds readers' links from it, never from a request.
+    web_port = free_port()
     environment = {
         "BETWEEN_SESSIONS_ADMIN_TOKEN": admin_token,
         "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
+        "BETWEEN_SESSIONS_SITEURL": f"http://127.0.0.1:{web_port}",
     }
     log = root / "intake.log"
     with (
         intake_from_unit(server, environment, log) as intake_port,
-        web_server("caddy", www, intake_port, root / "caddy") as url,
+        web_server("caddy", www, intake_port, root / "caddy", web_port) as url,
     ):
         yield GoingLive(url, server, www, laptop, log)
