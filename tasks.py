@@ -55,25 +55,41 @@ def publish(c):
     pelican_run(load_settings(SETTINGS_FILE_PUBLISH))
 
 
+# The livereload script's own port, as the livereload browser extensions expect it.
+LIVERELOAD_PORT = 35729
+
+
 @task
-def livereload(c, port=8000):
-    """Rebuild when content, theme or plugins change, and reload the browser."""
+def livereload(c, port=8000, reload_port=LIVERELOAD_PORT):
+    """Rebuild when content, theme or plugins change and reload the browser; the comment
+    intake is served with the site on http://127.0.0.1:PORT, as with `invoke serve`."""
+    import threading
     from contextlib import suppress
 
     from livereload import Server
+
+    from moderation.intake.server import livereload_server
 
     def rebuild_and_keep_serving() -> None:
         # A half-written post can fail the build; Pelican has said why, so wait for the next save.
         with suppress(SystemExit):
             build(c)
 
+    settings = load_settings(SETTINGS_FILE_BASE)
     build(c)
-    server = Server()
+    site = livereload_server(settings, int(port), int(reload_port))
+    # uvicorn in a thread, the watcher in the main one: Ctrl-C stops the watcher, then the
+    # site is stopped in order, so the intake commits what it has queued.
+    serving = threading.Thread(target=site.run, name="site-and-intake")
+    serving.start()
+    watcher = Server()
     for watched in ("content/**/*", "theme/**/*", "plugins/**/*.py", "pelicanconf.py"):
-        server.watch(str(PROJECT_ROOT / watched), rebuild_and_keep_serving)
-    server.serve(
-        host="127.0.0.1", port=int(port), root=str(load_settings(SETTINGS_FILE_BASE).output_dir)
-    )
+        watcher.watch(str(PROJECT_ROOT / watched), rebuild_and_keep_serving)
+    try:
+        watcher.serve(host="127.0.0.1", port=int(reload_port), root=str(settings.output_dir))
+    finally:
+        site.should_exit = True
+        serving.join()
 
 
 @task
@@ -123,12 +139,17 @@ def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
     from invoke import Exit
 
-    from moderation.pipeline.run import EXIT_KEY_REFUSED, CommandLine, run_project
+    from moderation.pipeline.run import (
+        EXIT_INTERRUPTED,
+        EXIT_KEY_REFUSED,
+        CommandLine,
+        run_project,
+    )
 
     command_line = CommandLine(no_input=no_input, dry_run=dry_run, review_spam=review_spam, log=log)
     settings = load_settings(SETTINGS_FILE_BASE)
     code = run_project(settings, command_line)
-    if not (no_build or dry_run or log or code == EXIT_KEY_REFUSED):
+    if not (no_build or dry_run or log or code in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED)):
         pelican_run(settings)
     if code:
         raise Exit(code=code)

@@ -27,6 +27,8 @@ from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from threaded_comments import SettingsError, comment_settings
 
 INBOX_ENV = "COMMENT_INTAKE_INBOX"
+# Where the build writes the theme's intake_page.html when INTAKE_PAGE_SAVE_AS is unset.
+INTAKE_PAGE_DEFAULT = "intake_page.html"
 
 OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions")
 
@@ -99,6 +101,8 @@ class ProjectSettings:
     comments_dir: Path
     # output_dir / THREADED_COMMENTS["JSON_PATH"], written by every build.
     comments_json: Path
+    # output_dir / INTAKE_PAGE_SAVE_AS: the theme's shell for the intake's own pages.
+    intake_page: Path
     inbox: Path
     blocklist: Path
     # SITEURL without its trailing slash ("" for a local build).
@@ -141,6 +145,7 @@ def project_settings(
         output_dir=output_dir,
         comments_dir=content_dir / comments["PATH"],
         comments_json=output_dir / comments["JSON_PATH"],
+        intake_page=output_dir / (pelican.get("INTAKE_PAGE_SAVE_AS") or INTAKE_PAGE_DEFAULT),
         inbox=root / (environ.get(INBOX_ENV) or intake.inbox_path),
         blocklist=root / moderation.blocklist_path,
         site_url=(pelican.get("SITEURL") or "").rstrip("/"),

@@ -93,6 +93,7 @@ class Intake:
         )
         self.comment_limits = limiter(options.comment_rate_limit)
         self.like_limits = limiter(options.like_rate_limit)
+        self.pages = pages.IntakePages(settings.intake_page)
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -180,12 +181,12 @@ class Intake:
     async def receipt(self, request: Request) -> Response:
         parts = request.cookies.get(RECEIPT_COOKIE, "").split(":")
         if len(parts) != 3:
-            return HTMLResponse(pages.no_receipt_page(), status_code=404)
+            return HTMLResponse(self.pages.no_receipt_page(), status_code=404)
         slug, comment_id, token = parts
         post = self.targets.post(slug)
         removal_url = removal_link(request, comment_id, token)
         response = HTMLResponse(
-            pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
+            self.pages.receipt_page(removal_url, self.site_link(post.url) if post else "/"),
             headers={"Cache-Control": "no-store"},
         )
         # Shown once: the link is hers to keep, not the browser's.
@@ -197,7 +198,7 @@ class Intake:
         if not token:
             raise Refusal(400, "This removal link has no token; use the whole link.", "token")
         return HTMLResponse(
-            pages.confirm_removal_page(request.url.path, token),
+            self.pages.confirm_removal_page(request.url.path, token),
             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
         )
 
@@ -218,7 +219,7 @@ class Intake:
         log.info("intake: removal of %s requested (%s)", comment_id, outcome)
         if wants_json(request):
             return JSONResponse({"id": comment_id, "status": "removal-requested"}, status_code=202)
-        return HTMLResponse(pages.removal_queued_page())
+        return HTMLResponse(self.pages.removal_queued_page())
 
     async def post_like(self, request: Request) -> Response:
         like = check_like_form(await self.read_fields(request))
@@ -300,7 +301,7 @@ class Intake:
             try:
                 return await handler(request)
             except Refusal as refusal:
-                return refusal_response(request, refusal)
+                return refusal_response(request, refusal, self.pages)
             except TargetsUnavailableError as error:
                 log.error("intake: %s", error)
                 return refusal_response(
@@ -310,6 +311,7 @@ class Intake:
                         "The blog is being updated; try again in a minute.",
                         headers={"Retry-After": "60"},
                     ),
+                    self.pages,
                 )
             except Exception:
                 log.exception("intake: unexpected fault on %s %s", request.method, request.url.path)
@@ -321,6 +323,7 @@ class Intake:
                         "please try again in a minute.",
                         headers={"Retry-After": "60"},
                     ),
+                    self.pages,
                 )
 
         return endpoint
@@ -337,7 +340,7 @@ def check_rate(limits: RateLimiter | None, address: str, what: str) -> None:
     if wait:
         raise Refusal(
             429,
-            f"Too many {what} from your address; please wait {wait} seconds.",
+            f"Too many {what} from your address; please wait {pages.human_wait(wait)}.",
             headers={"Retry-After": str(wait)},
         )
 
@@ -388,7 +391,9 @@ async def parse_multipart(request: Request, body: bytes) -> dict[str, str]:
     )
 
 
-def refusal_response(request: Request, refusal: Refusal) -> Response:
+def refusal_response(
+    request: Request, refusal: Refusal, intake_pages: pages.IntakePages
+) -> Response:
     """A refusal as JSON for scripts, or as a small page for a plain form post."""
     if wants_json(request):
         content: dict[str, Any] = {"error": refusal.message}
@@ -396,7 +401,7 @@ def refusal_response(request: Request, refusal: Refusal) -> Response:
             content["field"] = refusal.field
         return JSONResponse(content, status_code=refusal.status, headers=refusal.headers)
     return HTMLResponse(
-        pages.error_page(refusal.message, getattr(request.state, "post_url", None)),
+        intake_pages.error_page(refusal.message, getattr(request.state, "post_url", None)),
         status_code=refusal.status,
         headers=refusal.headers,
     )

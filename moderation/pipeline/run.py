@@ -12,7 +12,8 @@ Also runnable without invoke: `python -m moderation.pipeline.run --root PROJECT 
 (it does not rebuild the site; the invoke task does).
 
 Exit status: 0 all done; 1 Akismet could not be reached for some comments (they stay
-pending, with the reason); 2 Akismet refused the key (nothing was changed).
+pending, with the reason); 2 Akismet refused the key (nothing was changed); 130 stopped by
+Ctrl-C (every decision made before it is saved; nothing more is done).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from moderation.pipeline.akismet_client import (
 from moderation.pipeline.akismet_client import client as akismet_client
 from moderation.pipeline.console import (
     Correction,
+    ReviewResult,
     counted,
     log_lines,
     review,
@@ -58,6 +60,12 @@ from moderation.settings import ProjectSettings, load_settings
 EXIT_OK = 0
 EXIT_AKISMET_UNREACHABLE = 1
 EXIT_KEY_REFUSED = 2
+# The shell's own code for a program ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+INTERRUPTED_MESSAGE = (
+    "Stopped (Ctrl-C): every decision made before it is saved in the inbox; nothing was "
+    "published this time. Run `invoke moderate` again to carry on."
+)
 NO_KEY_MESSAGE = (
     "Akismet is not configured (PYTHON_AKISMET_API_KEY and PYTHON_AKISMET_BLOG_URL are not "
     "both set): only the local rules run, and every comment they do not call spam is held "
@@ -193,10 +201,15 @@ def run(
     connection = inbox.connect(settings.inbox)
     try:
         if command_line.log:
-            for line in log_lines(connection):
+            posts = load_posts(settings.comments_json)
+            for line in log_lines(connection, posts):
                 console.print(line, markup=False, highlight=False, soft_wrap=True)
             return EXIT_OK
         return _run(connection, settings, command_line, console, interactive)
+    except KeyboardInterrupt:
+        # Each step commits whole or not at all, so stopping anywhere loses nothing decided.
+        console.print(INTERRUPTED_MESSAGE, markup=False)
+        return EXIT_INTERRUPTED
     finally:
         connection.close()
 
@@ -225,7 +238,14 @@ def _run(
 
     if command_line.dry_run:
         if verdicts:
-            console.print(verdict_table(verdicts, "Would decide (dry run: nothing written)"))
+            console.print(
+                verdict_table(
+                    verdicts,
+                    comments_by_id(connection, verdicts),
+                    posts,
+                    "Would decide (dry run: nothing written)",
+                )
+            )
         report = publish.publish(connection, settings.comments_dir, settings.timezone, dry_run=True)
         approving = sum(verdict.status is Status.APPROVED for verdict in verdicts.values())
         console.print(
@@ -236,7 +256,11 @@ def _run(
 
     apply_verdicts(connection, verdicts)
     if 0 < len(verdicts) <= TABLE_UP_TO:
-        console.print(verdict_table(verdicts, "Automatic decisions"))
+        console.print(
+            verdict_table(
+                verdicts, comments_by_id(connection, verdicts), posts, "Automatic decisions"
+            )
+        )
     counts = Counter(str(v.status) if v.status else "still pending" for v in verdicts.values())
     console.print(
         f"Checked {counted(len(verdicts), 'new comment')}: "
@@ -248,7 +272,16 @@ def _run(
             "pending, with the reason, for the next run."
         )
 
-    _review(connection, settings, command_line, console, posts, akismet_settings, interactive)
+    reviewed = _review(
+        connection, settings, command_line, console, posts, akismet_settings, interactive
+    )
+    if reviewed is not None and reviewed.interrupted:
+        console.print(
+            f"Stopped (Ctrl-C): your {counted(reviewed.saved(), 'decision')} and the automatic "
+            "ones are saved in the inbox; nothing was published this time.",
+            markup=False,
+        )
+        return EXIT_INTERRUPTED
 
     report = publish.publish(connection, settings.comments_dir, settings.timezone)
     console.print(
@@ -277,16 +310,17 @@ def _review(
     posts: Mapping[str, PostEntry],
     akismet_settings: AkismetSettings | None,
     interactive: bool | None,
-) -> None:
+) -> ReviewResult | None:
+    """The author's review on a terminal, or the waiting list without one (None)."""
     statuses = [Status.HELD, Status.SPAM] if command_line.review_spam else [Status.HELD]
     to_review = inbox.comments_with_status(connection, *statuses)
     if not to_review:
-        return
+        return None
     if interactive is None:
         interactive = sys.stdin.isatty()
     if command_line.no_input or not interactive:
-        console.print(waiting_table(to_review))
-        return
+        console.print(waiting_table(to_review, posts))
+        return None
     result = review(
         console,
         connection,
@@ -295,7 +329,16 @@ def _review(
         settings.comments_dir,
         make_correction(akismet_settings, posts),
     )
-    console.print(summary_table(result))
+    if not result.interrupted:
+        console.print(summary_table(result, posts))
+    return result
+
+
+def comments_by_id(
+    connection: sqlite3.Connection, ids: Mapping[str, object]
+) -> dict[str, sqlite3.Row]:
+    """The inbox rows of these comments, for tables that name their authors and posts."""
+    return {comment_id: inbox.get_comment(connection, comment_id) for comment_id in ids}
 
 
 def run_project(settings: ProjectSettings, command_line: CommandLine) -> int:
