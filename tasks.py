@@ -155,6 +155,18 @@ def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False
         raise Exit(code=code)
 
 
+# --- Moving in: the sample blog out, then a WordPress export in ---
+
+
+@task
+def clean_samples(c):
+    """Remove the sample blog's posts, About page and comments from content/ (the ones
+    you have not changed), before you import or write your own."""
+    from moderation.samples import clean_samples as remove_samples
+
+    print("\n".join(remove_samples(load_settings(SETTINGS_FILE_BASE).content_dir).lines()))
+
+
 # --- WordPress import: an export's posts, pages and threaded comments into content/ ---
 
 
@@ -162,7 +174,8 @@ def moderate(c, no_input=False, dry_run=False, no_build=False, review_spam=False
     help={
         "file": "the WordPress export (WXR) to import",
         "force": "overwrite imported files you have changed or deleted since the last import",
-        "content": "the content folder to import into (default: the site's content/)",
+        "content": "the content folder to import into (default: the site's content/; "
+        "comments WordPress held for moderation then go to your inbox)",
     }
 )
 def import_wordpress(c, file, force=False, content=None):
@@ -174,7 +187,12 @@ def import_wordpress(c, file, force=False, content=None):
     settings = load_settings(SETTINGS_FILE_BASE)
     try:
         summary = run_import(
-            Path(file), settings, force=force, content_dir=Path(content) if content else None
+            Path(file),
+            settings,
+            force=force,
+            content_dir=Path(content) if content else None,
+            # Held comments go to this site's inbox only when the posts come to this site.
+            inbox_path=None if content else settings.inbox,
         )
     except ValueError as error:  # a bad export (WXRError) or a damaged import manifest
         raise Exit(f"import-wordpress: {error}\nNothing was written.", code=1) from None

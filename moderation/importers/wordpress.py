@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -26,7 +26,9 @@ from threaded_comments import CommentFile, format_comment_file, sanitize_html, w
 
 from moderation.importers import html_to_markdown, wxr
 from moderation.importers.files import WriteReport, write_files
+from moderation.importers.pending import pending_to_inbox
 from moderation.importers.wxr import WXRError
+from moderation.inbox import NewComment
 from moderation.settings import ProjectSettings
 
 __all__ = ["Summary", "WXRError", "import_wordpress", "plan_import"]
@@ -91,6 +93,10 @@ class Summary:
     skipped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
     files: WriteReport | None = None
+    # Comments WordPress held for moderation, for the inbox (they carry emails: never printed).
+    pending: list[NewComment] = field(default_factory=list, repr=False)
+    # (added, already there) once they are in the inbox.
+    pending_to_inbox: tuple[int, int] | None = None
 
     def lines(self) -> list[str]:
         """The summary as a person reads it at the end of the import."""
@@ -104,6 +110,13 @@ class Summary:
             f"  update notes recognised: {self.update_notes}",
         ]
         lines += [f"  note: {count} {what}" for what, count in sorted(self.notes.items())]
+        if self.pending_to_inbox is not None:
+            added, present = self.pending_to_inbox
+            lines.append(
+                f"  pending comments: {added} put in your inbox as pending"
+                + (f" ({present} were there already)" if present else "")
+                + "; review them with `invoke moderate`"
+            )
         if self.skipped:
             lines.append("Left out:")
             lines += [f"  {count} {why}" for why, count in sorted(self.skipped.items())]
@@ -114,7 +127,10 @@ class Summary:
                 f"{len(report.unchanged)} unchanged"
             )
             for path in report.kept_edited:
-                lines.append(f"  kept {path}: you changed it since the last import (--force)")
+                if path in report.existing_titles:
+                    lines.append(f"  kept {path}: {_already_there(path, report)}")
+                else:
+                    lines.append(f"  kept {path}: you changed it since the last import (--force)")
             for path in report.kept_deleted:
                 lines.append(f"  not recreated {path}: you deleted it (--force brings it back)")
         return lines
@@ -132,19 +148,40 @@ class _Entry:
     url: str  # site path, e.g. /2016/03/texting-my-therapist/
 
 
+def _already_there(path: str, report: WriteReport) -> str:
+    """Why a file the import would write is kept: one of the author's own, not an import."""
+    title = report.existing_titles[path]
+    named = f" (“{title}”)" if title else ""
+    if path.startswith(f"{PAGES_DIR}/") or "/" not in path:
+        kind = "page" if path.startswith(f"{PAGES_DIR}/") else "post"
+        slug = PurePosixPath(path).stem
+        return (
+            f"a {kind} with the slug “{slug}” already exists{named}, not from an earlier "
+            "import; rename one of them, or --force replaces yours"
+        )
+    return "a file of that name already exists, not from an earlier import (--force replaces it)"
+
+
 def import_wordpress(
     source: Path,
     settings: ProjectSettings,
     *,
     force: bool = False,
     content_dir: Path | None = None,
+    inbox_path: Path | None = None,
 ) -> Summary:
     """Import the WXR file `source` into the site's content folder (or `content_dir`);
-    raise WXRError (writing nothing) if the file is not a complete WordPress export."""
+    raise WXRError (writing nothing) if the file is not a complete WordPress export.
+
+    With `inbox_path`, the comments WordPress still held for moderation go into that inbox
+    as pending, for `invoke moderate`; without it they are listed as left out."""
     export = wxr.parse(source)
     files, summary = plan_import(export, settings)
     summary.source = str(source)
     summary.files = write_files(content_dir or settings.content_dir, files, force=force)
+    if inbox_path is not None and summary.pending:
+        summary.pending_to_inbox = pending_to_inbox(summary.pending, inbox_path)
+        del summary.skipped[SKIPPED_COMMENT_STATUSES["0"]]
     return summary
 
 
@@ -162,6 +199,7 @@ def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str
     files: dict[str, str] = {}
     for entry in entries:
         comments, mentions = _comments(entry, links, author_ids, author_emails, summary)
+        summary.pending += _pending(entry, links, settings, {c.id for c in comments})
         files[entry.path] = _post_text(
             entry, links, display_names, mentions, bool(comments), summary
         )
@@ -441,6 +479,36 @@ def _comments(
             )
         )
     return comments, mentions
+
+
+def _pending(
+    entry: _Entry, links: _LinkIndex, settings: ProjectSettings, published: set[str]
+) -> list[NewComment]:
+    """The comments WordPress held for moderation ("0"), as the intake would have stored
+    them: the same allow-list and Markdown as approved ones; a reply keeps its parent only
+    if that comment comes across published."""
+    pending = []
+    for comment in entry.item.comments:
+        if comment.approved != "0" or comment.comment_type not in COMMENT_TYPES:
+            continue
+        soup = html_to_markdown.parse(comment.content, sanitize=sanitize_html)
+        html_to_markdown.rewrite_links(soup, links.site_url)
+        body = html_to_markdown.to_markdown(soup)
+        if not body:
+            continue
+        parent = f"wp-{comment.parent_id}" if comment.parent_id else None
+        pending.append(
+            NewComment(
+                post_slug=entry.slug,
+                author=_one_line(comment.author) or "Anonymous",
+                email=comment.author_email,
+                body=body,
+                permalink=settings.site_url + entry.url,
+                parent_id=parent if parent in published else None,
+                website=comment.author_url if _website(comment.author_url) else None,
+            )
+        )
+    return pending
 
 
 def _kept_ancestor(parent: int, kept: dict[int, object], parents: dict[int, int]) -> int:

@@ -170,13 +170,13 @@ def test_avatars_are_drawn_on_the_site_and_nothing_is_asked_of_another_host(brow
     page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
     page.goto(site + POST_URL)
     page.wait_for_load_state("networkidle")
-    avatars = page.locator(".comment-avatar")
+    avatars = page.locator("article.comment svg.comment-avatar")
     assert avatars.count() == page.locator("article.comment").count()
-    sources = [avatar.get_attribute("src") for avatar in avatars.all()]
-    assert all(source.startswith("data:image/svg+xml;base64,") for source in sources)
-    # Drawn and shown: a picture the browser could decode, 40 pixels wide.
-    assert avatars.first.evaluate("(img) => img.complete && img.naturalWidth > 0")
-    assert avatars.first.bounding_box()["width"] == pytest.approx(40, abs=6)
+    # Drawn and shown beside the name, about 40 pixels square.
+    box = avatars.first.bounding_box()
+    assert box["width"] == pytest.approx(box["height"]) == pytest.approx(40, abs=6)
+    name = page.locator("article.comment .comment-author-name").first.bounding_box()
+    assert name["x"] > box["x"] + box["width"]
     assert hosts <= {"127.0.0.1", None}
     context.close()
 
