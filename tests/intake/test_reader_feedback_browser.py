@@ -37,6 +37,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+def open_post(browser, site: str, javascript: bool = True):
+    """A fresh reader (her own browser storage) on the post; returns (context, page)."""
+    context = browser.new_context(java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(site + POST_URL)
+    return context, page
+
+
 def fill(form, author: str, text: str, email: str = "reader@example.org") -> None:
     form.locator("input[name=author]").fill(author)
     form.locator("input[name=email]").fill(email)
@@ -44,9 +52,7 @@ def fill(form, author: str, text: str, email: str = "reader@example.org") -> Non
 
 
 def test_a_refused_post_hides_the_earlier_awaiting_moderation_notice(browser, site):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(site + POST_URL)
+    context, page = open_post(browser, site)
     form = page.locator("#commentform")
     fill(form, "Rowan", "First thought, sent and waiting.")
     form.get_by_role("button", name="Post Comment").click()
@@ -76,9 +82,7 @@ def test_a_refused_post_hides_the_notice_the_no_js_redirect_showed(browser, site
 
 
 def test_like_says_liked_and_is_remembered_on_this_device(browser, site):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(site + POST_URL)
+    context, page = open_post(browser, site)
     likes = page.locator('.comment-likes[data-comment-id="fb-alder"]')
     button = page.locator("#comment-fb-alder form.like-form button")
     assert likes.inner_text() == "Liked by 2 people"
@@ -102,9 +106,7 @@ def test_like_says_liked_and_is_remembered_on_this_device(browser, site):
     assert context.cookies() == []
     context.close()
 
-    stranger = browser.new_context()
-    page = stranger.new_page()
-    page.goto(site + POST_URL)
+    stranger, page = open_post(browser, site)
     page.wait_for_function(
         "() => document.querySelector('.comment-likes[data-comment-id=\"fb-alder\"]')"
         ".textContent === 'Liked by 3 people'"
@@ -114,9 +116,7 @@ def test_like_says_liked_and_is_remembered_on_this_device(browser, site):
 
 
 def test_save_my_name_and_email_is_unticked_and_fills_the_form_next_time(browser, site):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(site + POST_URL)
+    context, page = open_post(browser, site)
     box = page.get_by_label("Save my name and email in this browser for the next time I comment.")
     assert box.is_visible()
     assert not box.is_checked()
@@ -141,17 +141,13 @@ def test_save_my_name_and_email_is_unticked_and_fills_the_form_next_time(browser
 
 
 def test_save_my_name_is_not_offered_without_javascript(browser, site):
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(site + POST_URL)
+    context, page = open_post(browser, site, javascript=False)
     assert not page.locator("#remember-me").is_visible()
     context.close()
 
 
 def test_comments_are_numbered_with_a_link_to_the_form(browser, site):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(site + POST_URL)
+    context, page = open_post(browser, site)
     dates = page.locator("article.comment .comment-date")
     # In reading order across the thread, replies included: the third shown is #3.
     assert dates.nth(0).inner_text().startswith("#1 · 15 March 2016")
@@ -182,9 +178,7 @@ def test_avatars_are_drawn_on_the_site_and_nothing_is_asked_of_another_host(brow
 
 
 def test_search_finds_a_post_by_a_word_in_it(browser, site):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(site + POST_URL)
+    context, page = open_post(browser, site)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Search").click()
     page.wait_for_url("**/archives/#site-search")
     page.get_by_role("searchbox", name="Search the blog").fill("JOURNALS")
