@@ -9,7 +9,8 @@ SITEURL = ""
 
 PATH = "content"
 PAGE_PATHS = ["pages"]
-STATIC_PATHS: list[str] = []
+# Images the WordPress import copied (`invoke import-wordpress FILE --download-media`).
+STATIC_PATHS = ["images"]
 TIMEZONE = "Europe/London"
 DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"

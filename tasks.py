@@ -174,11 +174,12 @@ def clean_samples(c):
     help={
         "file": "the WordPress export (WXR) to import",
         "force": "overwrite imported files you have changed or deleted since the last import",
+        "download-media": "copy the export's images into content/images/ (else linked as before)",
         "content": "the content folder to import into (default: the site's content/; "
         "comments WordPress held for moderation then go to your inbox)",
     }
 )
-def import_wordpress(c, file, force=False, content=None):
+def import_wordpress(c, file, force=False, content=None, download_media=False):
     """Bring a WordPress export (WXR) in: posts, pages, threaded comments."""
     from invoke import Exit
 
@@ -193,6 +194,7 @@ def import_wordpress(c, file, force=False, content=None):
             content_dir=Path(content) if content else None,
             # Held comments go to this site's inbox only when the posts come to this site.
             inbox_path=None if content else settings.inbox,
+            download_media=download_media,
         )
     except ValueError as error:  # a bad export (WXRError) or a damaged import manifest
         raise Exit(f"import-wordpress: {error}\nNothing was written.", code=1) from None

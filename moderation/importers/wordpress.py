@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -26,6 +27,7 @@ from threaded_comments import CommentFile, format_comment_file, sanitize_html, w
 
 from moderation.importers import html_to_markdown, wxr
 from moderation.importers.files import WriteReport, write_files
+from moderation.importers.media import IMAGES_DIR, MediaReport, attachments, fetch, point_at_copies
 from moderation.importers.pending import pending_to_inbox
 from moderation.importers.wxr import WXRError
 from moderation.inbox import NewComment
@@ -53,7 +55,7 @@ SKIPPED_POST_STATUSES = {
     "inherit": "revisions",
 }
 SKIPPED_POST_TYPES = {
-    "attachment": "attachments (images stay linked where they were)",
+    "attachment": "attachments as items (their images: see Images below)",
     "nav_menu_item": "menu items",
     "revision": "revisions",
 }
@@ -97,6 +99,7 @@ class Summary:
     pending: list[NewComment] = field(default_factory=list, repr=False)
     # (added, already there) once they are in the inbox.
     pending_to_inbox: tuple[int, int] | None = None
+    images: MediaReport | None = None
 
     def lines(self) -> list[str]:
         """The summary as a person reads it at the end of the import."""
@@ -117,6 +120,16 @@ class Summary:
                 + (f" ({present} were there already)" if present else "")
                 + "; review them with `invoke moderate`"
             )
+        if self.images is not None and self.images.copied:
+            lines.append(f"  images: {len(self.images.copied)} copied into content/{IMAGES_DIR}/")
+        if self.images is not None and self.images.not_copied:
+            lines.append("Images still linked where they were on WordPress:")
+            lines += [
+                f"  {url}" + (f" (not copied: {why})" if why else "")
+                for url, why in sorted(self.images.not_copied.items())
+            ]
+            if not any(self.images.not_copied.values()):
+                lines.append("  (run the import again with --download-media to copy them)")
         if self.skipped:
             lines.append("Left out:")
             lines += [f"  {count} {why}" for why, count in sorted(self.skipped.items())]
@@ -169,25 +182,38 @@ def import_wordpress(
     force: bool = False,
     content_dir: Path | None = None,
     inbox_path: Path | None = None,
+    download_media: bool = False,
 ) -> Summary:
     """Import the WXR file `source` into the site's content folder (or `content_dir`);
     raise WXRError (writing nothing) if the file is not a complete WordPress export.
 
     With `inbox_path`, the comments WordPress still held for moderation go into that inbox
-    as pending, for `invoke moderate`; without it they are listed as left out."""
+    as pending, for `invoke moderate`; without it they are listed as left out. With
+    `download_media`, the attachments' images are copied into the content folder first
+    (moderation.importers.media), and the posts point at the copies."""
     export = wxr.parse(source)
-    files, summary = plan_import(export, settings)
+    target = content_dir or settings.content_dir
+    planned = attachments(export)
+    if download_media:
+        images = fetch(planned, target)
+    else:
+        images = MediaReport(not_copied=dict.fromkeys(planned, ""))
+    files, summary = plan_import(export, settings, images.copied)
     summary.source = str(source)
-    summary.files = write_files(content_dir or settings.content_dir, files, force=force)
+    summary.images = images
+    summary.files = write_files(target, files, force=force)
     if inbox_path is not None and summary.pending:
         summary.pending_to_inbox = pending_to_inbox(summary.pending, inbox_path)
         del summary.skipped[SKIPPED_COMMENT_STATUSES["0"]]
     return summary
 
 
-def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str, str], Summary]:
+def plan_import(
+    export: wxr.Export, settings: ProjectSettings, copied_images: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], Summary]:
     """The files an import writes (path relative to the content folder -> text) and its
-    summary, touching nothing. URLs and the comments folder follow `settings`."""
+    summary, touching nothing. URLs and the comments folder follow `settings`; images
+    whose address is in `copied_images` point at their copy in the content folder."""
     summary = Summary()
     comments_folder = settings.comments_dir.relative_to(settings.content_dir).as_posix()
     entries = _entries(export, summary, settings.article_url, settings.page_url)
@@ -201,7 +227,7 @@ def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str
         comments, mentions = _comments(entry, links, author_ids, author_emails, summary)
         summary.pending += _pending(entry, links, settings, {c.id for c in comments})
         files[entry.path] = _post_text(
-            entry, links, display_names, mentions, bool(comments), summary
+            entry, links, display_names, mentions, bool(comments), summary, copied_images or {}
         )
         files.update(
             (f"{comments_folder}/{entry.slug}/{comment.id}.md", format_comment_file(comment))
@@ -344,12 +370,14 @@ def _post_text(
     mentions: list[str],
     has_comments: bool,
     summary: Summary,
+    copied_images: Mapping[str, str],
 ) -> str:
     item = entry.item
     body = html_to_markdown.parse(item.content, shortcodes=True)
     note = _update_note(body, entry, links) if entry.kind == "article" else {}
     summary.update_notes += bool(note)
     html_to_markdown.rewrite_links(body, links.pelican_link)
+    point_at_copies(body, copied_images)
 
     metadata = {
         "Title": _one_line(item.title) or f"Untitled {item.post_id}",
