@@ -63,8 +63,8 @@ EXIT_KEY_REFUSED = 2
 # The shell's own code for a program ended by Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
 INTERRUPTED_MESSAGE = (
-    "Stopped (Ctrl-C): every decision made before it is saved in the inbox; nothing was "
-    "published this time. Run `invoke moderate` again to carry on."
+    "Stopped (Ctrl-C): every decision made before it is saved in the inbox; run "
+    "`invoke moderate` again to carry on and publish what is approved."
 )
 NO_KEY_MESSAGE = (
     "Akismet is not configured (PYTHON_AKISMET_API_KEY and PYTHON_AKISMET_BLOG_URL are not "
