@@ -51,20 +51,20 @@ def identicon_svg(name: str, secret: str) -> str:
     )
 
 
-def add_filter(pelican: Any) -> None:
-    """Give the templates the `identicon` filter, keyed with the site's secret."""
-    secret = pelican.settings.get(SECRET_SETTING)
+def add_filter(generator: Any) -> None:
+    """Give this generator's templates the `identicon` filter, keyed with the site's secret.
+
+    Added to the generator's Jinja environment, not to JINJA_FILTERS: Pelican's content
+    cache pickles the settings, and a function in them would tie the cache to this code."""
+    secret = generator.settings.get(SECRET_SETTING)
     if not secret:
         # Still local and still not from the email; only the cross-site unlinkability is lost.
         log.warning(
             "identicons: %s is not set; avatars use the site's name as the key", SECRET_SETTING
         )
-        secret = pelican.settings.get("SITENAME", "")
-    filters = dict(pelican.settings.get("JINJA_FILTERS") or {})
-    # A partial, not a closure: Pelican's content cache pickles the settings.
-    filters["identicon"] = partial(identicon_svg, secret=secret)
-    pelican.settings["JINJA_FILTERS"] = filters
+        secret = generator.settings.get("SITENAME", "")
+    generator.env.filters["identicon"] = partial(identicon_svg, secret=secret)
 
 
 def register() -> None:
-    signals.initialized.connect(add_filter)
+    signals.generator_init.connect(add_filter)
