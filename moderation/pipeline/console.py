@@ -240,12 +240,13 @@ def post_title(posts: Mapping[str, PostEntry], slug: str | None) -> str:
 
 
 def decision_table(title: str, decision: str = "decision") -> Table:
-    """A table of comments that reads at 80 columns: no side borders, the name and the
-    post kept short (cut with an ellipsis), and "why", the column she reads, wrapping.
+    """A table of comments that reads at 80 columns: no side borders; when space is short
+    the name wraps, the post's title is cut (with an ellipsis) and "why", the column she
+    reads, keeps room to wrap its words.
     The comment's id closes its "why", to find it in the inbox or the log."""
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    table.add_column("from", max_width=14, overflow="ellipsis", no_wrap=True)
-    table.add_column("post", max_width=18, overflow="ellipsis", no_wrap=True)
+    table.add_column("from", overflow="fold")
+    table.add_column("post", overflow="ellipsis", no_wrap=True)
     table.add_column(decision, no_wrap=True)
     table.add_column("why", min_width=24, overflow="fold")
     return table
@@ -288,12 +289,13 @@ def waiting_table(comments: list[sqlite3.Row], posts: Mapping[str, PostEntry]) -
 def log_lines(connection: sqlite3.Connection, posts: Mapping[str, PostEntry]) -> list[str]:
     """The decision log, one plain line each (easy to grep): when, who wrote the comment,
     on which post, what was decided, by whom (rule, akismet, author, reader, publish) and
-    why, then the comment's id for finding it in the inbox."""
+    why, then the comment's address (post slug/id) for finding it in the inbox."""
     lines = []
     for entry in inbox.decision_log(connection):
         why = f": {entry['reason']}" if entry["reason"] else ""
         lines.append(
             f"{entry['at']}  {entry['author'] or '?'} on “{post_title(posts, entry['post_slug'])}”"
-            f"  {entry['action']} by {entry['actor']}{why}  [{entry['comment_id']}]"
+            f"  {entry['action']} by {entry['actor']}{why}"
+            f"  [{entry['post_slug'] or '-'}/{entry['comment_id']}]"
         )
     return lines
