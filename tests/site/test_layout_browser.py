@@ -84,7 +84,7 @@ LAYOUT = """(formSelector) => {
       if (field.type === "hidden" || field.type === "checkbox" || rect.width === 0
           || field.closest("[aria-hidden=true]")) continue;
       const type = field.tagName === "TEXTAREA" ? "textarea" : field.getAttribute("type");
-      fields.push({name: field.name, type,
+      fields.push({name: field.name, type, font: getComputedStyle(field).fontFamily,
                    width: rect.width, formWidth: inner.width});
     }
   }
@@ -94,6 +94,8 @@ LAYOUT = """(formSelector) => {
     scrollWidth: document.documentElement.scrollWidth,
     background: getComputedStyle(document.body).backgroundColor,
     headerFont: getComputedStyle(document.querySelector(".site-header")).fontFamily,
+    buttonFonts: [...document.querySelectorAll("main button")].map(
+      (button) => getComputedStyle(button).fontFamily),
     fields,
   };
 }"""
@@ -125,12 +127,15 @@ def test_page_layout(browser, site, tmp_path: Path, name: str, width: str, schem
     assert abs(layout["left"] - layout["right"]) <= 1, "the text column is not centred"
     if width == "desktop":
         assert layout["width"] < layout["viewport"] * 0.6, "no text column"
+    assert set(layout["buttonFonts"]) <= {layout["headerFont"]}
     if name == "intake-removal":
         assert page.get_by_role("button", name="Remove my comment").is_visible()
     if form_selector:
         assert layout["fields"], "the form shows no fields"
         for field in layout["fields"]:
             assert field["type"], f"{field['name']} has no type"
+            # One family for the interface: fields as the header and buttons.
+            assert field["font"] == layout["headerFont"], field["name"]
             assert field["width"] >= field["formWidth"] * 0.9, (
                 f"{field['name']} is {field['width']:.0f}px in a {field['formWidth']:.0f}px form"
             )
