@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
 from moderation import inbox
 from tests.support.akismet_standin import AkismetStandIn
-from tests.support.moderation import POST, add_pending, make_project, status_of
+from tests.support.moderation import POST, PROJECT_ROOT, add_pending, make_project, status_of
 from tests.support.terminal import PROMPT, SHOWN, Terminal
 
 TITLE = "Texting my therapist"
@@ -255,4 +257,21 @@ def test_tables_name_people_and_posts_and_read_at_80_columns(project, standin):
         assert "not spam; no rule" in re.sub(r"\s+", " ", screen)
     assert "3 links (more than 2)" in re.sub(r"\s+", " ", run.screen)
     assert f"Marguerite on “{TITLE}”" in log.screen
+    connection.close()
+
+
+def test_ctrl_c_in_invoke_moderate_exits_130_without_a_rebuild(project, standin):
+    root = project.inbox.parent.parent
+    shutil.copy(PROJECT_ROOT / "tasks.py", root / "tasks.py")
+    connection = inbox.connect(project.inbox)
+    add_pending(connection, "Mail me at someone.else@example.net about it")
+    environment = {**os.environ, **standin.environment(), "NO_COLOR": "1", "COLUMNS": "160"}
+    invoke = Path(sys.executable).parent / "invoke"
+    terminal = Terminal([str(invoke), "moderate"], environment, cwd=root)
+    terminal.expect(PROMPT)
+    terminal.interrupt()
+    terminal.expect(r"Stopped \(Ctrl-C\): your 0 decisions and the automatic ones are saved")
+    assert terminal.close() == 130
+    assert "Traceback" not in terminal.screen
+    assert not (root / "output" / "index.html").exists()  # no rebuild after Ctrl-C
     connection.close()

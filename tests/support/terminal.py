@@ -7,6 +7,7 @@ import re
 import select
 import signal
 import subprocess
+from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 SHOWN = re.compile(r"Comment (\S+) \((\d+) of (\d+)\)")
@@ -16,9 +17,11 @@ PROMPT = "q quit >"
 class Terminal:
     """A child process on a pseudo-terminal: read what it shows, type answers."""
 
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         self.master, slave = os.openpty()
-        self.process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env)
+        self.process = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd
+        )
         os.close(slave)
         self.screen = ""
         self.seen = 0
