@@ -230,7 +230,8 @@ def attach_to_articles(generator: Any) -> None:
 
 
 def _takes_comments(page: Any) -> bool:
-    return str(page.metadata.get("comments", "")).strip().lower() == "open"
+    # "closed" as on WordPress: the comments it has are shown, without a form.
+    return str(page.metadata.get("comments", "")).strip().lower() in ("open", "closed")
 
 
 def attach_to_pages(generator: Any) -> None:

@@ -706,3 +706,22 @@ def test_closing_comments_on_a_built_post_keeps_its_thread_without_reply_forms(t
     assert not page.select("a.comment-reply-link") and not page.select("form")
     index = json.loads((output / "comments.json").read_text())
     assert index["posts"]["first-post"]["open"] is False
+
+
+def test_a_closed_page_shows_the_comments_it_had_without_a_form(tmp_path):
+    # As WordPress does, and as the importer writes a page whose comments were closed there.
+    content = tmp_path / "content"
+    error_site(content)
+    pages = content / "pages"
+    pages.mkdir()
+    (pages / "about.md").write_text(
+        "Title: About\nSlug: about\nComments: closed\n\nWho writes here.\n", encoding="utf-8"
+    )
+    write_comment(content, "about", "p1", "Thank you for this page.", author="Juniper")
+    output, log, code = build(content)
+    assert code == 0, log
+    section = read_html(output / "about/index.html").select_one("section#comments")
+    assert thread_ids(section.select_one("ol.comment-list")) == ["p1"]
+    assert section.select_one("form") is None
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["about"]["open"] is False
