@@ -24,7 +24,7 @@ PLUGINS = [
     # Issue 15: what readers look for, as on WordPress.
     "identicons",
     "site_search",
-    "pelican.plugins.sitemap",
+    "sitemap_dates",  # pelican-sitemap, with lastmod dates that only change with the site
 ]
 
 # WordPress-style permalinks, so links from the old blog keep their shape.
@@ -67,7 +67,8 @@ AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 RSS_FEED_SUMMARY_ONLY = False
 
-# sitemap.xml (pelican-sitemap): posts, pages and lists, not the intake's shell or robots.txt.
+# sitemap.xml (pelican-sitemap, through plugins/sitemap_dates): posts, pages and lists,
+# not the intake's shell or robots.txt.
 SITEMAP = {"format": "xml", "exclude": [r"^intake-page\.html$", r"^robots\.txt$"]}
 SEARCH_INDEX_SAVE_AS = "search.json"  # plugins/site_search, read by theme/js/search.js
 

@@ -58,6 +58,25 @@ def test_sitemap_lists_every_post_and_page_but_not_the_intake_shell(sample_site:
     assert not any("intake-page" in url or "robots" in url or "404" in url for url in urls)
 
 
+def test_sitemap_changes_only_when_the_site_does(sample_site: Path, tmp_path: Path) -> None:
+    # pelican-sitemap alone stamps list pages with the build's clock, so every deploy resent it.
+    again = tmp_path / "output"
+    result = run_pelican(PROJECT_ROOT / "content", again)
+    assert result.returncode == 0, result.stderr
+    assert (again / "sitemap.xml").read_bytes() == (sample_site / "sitemap.xml").read_bytes()
+
+    entries = {
+        url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+        for url in ET.parse(again / "sitemap.xml").getroot().iter(f"{SITEMAP}url")
+    }
+    newest_post = max(
+        time["datetime"]
+        for time in read_html(again / "archives/index.html").select(".archive-list time")
+    )
+    # The index changes when a post does: it carries the newest post's day.
+    assert entries["/"][:10] == newest_post[:10]
+
+
 def test_robots_txt_keeps_crawlers_out_of_the_intake_and_names_the_sitemap(tmp_path) -> None:
     output = tmp_path / "output"
     result = run_pelican(PROJECT_ROOT / "content", output, 'SITEURL="https://blog.example.org"')
