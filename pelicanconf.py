@@ -1,5 +1,7 @@
 """Pelican settings for local work: `invoke build` and `invoke serve` use this file."""
 
+import os
+
 AUTHOR = "Maren"
 SITENAME = "Between Sessions"
 SITESUBTITLE = "Notes from a long stretch of therapy"
@@ -7,14 +9,23 @@ SITEURL = ""
 
 PATH = "content"
 PAGE_PATHS = ["pages"]
-STATIC_PATHS: list[str] = []
+# Images the WordPress import copied (`invoke import-wordpress FILE --download-media`).
+STATIC_PATHS = ["images"]
 TIMEZONE = "Europe/London"
 DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
 THEME = "theme"
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["update_notes", "threaded_comments", "unchanged_files"]
+PLUGINS = [
+    "update_notes",
+    "threaded_comments",
+    "unchanged_files",
+    # Issue 15: what readers look for, as on WordPress.
+    "identicons",
+    "site_search",
+    "sitemap_dates",  # pelican-sitemap, with lastmod dates that only change with the site
+]
 
 # WordPress-style permalinks, so links from the old blog keep their shape.
 ARTICLE_URL = "{date:%Y}/{date:%m}/{slug}/"
@@ -34,6 +45,11 @@ MONTH_ARCHIVE_URL = "{date:%Y}/{date:%m}/"
 MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"
 CATEGORIES_SAVE_AS = "categories/index.html"
 TAGS_SAVE_AS = "tags/index.html"
+# Issue 15: the shell the comment intake's own pages are filled into (moderation.intake.pages).
+# robots.txt is a theme template too (it names the sitemap once SITEURL is absolute).
+DIRECT_TEMPLATES = ["index", "tags", "categories", "archives", "intake_page", "robots"]
+INTAKE_PAGE_SAVE_AS = "intake-page.html"
+ROBOTS_SAVE_AS = "robots.txt"
 
 DEFAULT_PAGINATION = 5
 PAGINATION_PATTERNS = (
@@ -43,12 +59,22 @@ PAGINATION_PATTERNS = (
 
 FEED_DOMAIN = "http://127.0.0.1:8000"
 FEED_ALL_ATOM = "feeds/all.atom.xml"
+FEED_ALL_RSS = "feeds/all.rss.xml"  # beside Atom: some readers and WordPress habits want RSS
 CATEGORY_FEED_ATOM = "feeds/category/{slug}.atom.xml"
 TAG_FEED_ATOM = None
 TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 RSS_FEED_SUMMARY_ONLY = False
+
+# sitemap.xml (pelican-sitemap, through plugins/sitemap_dates): posts, pages and lists,
+# not the intake's shell or robots.txt.
+SITEMAP = {"format": "xml", "exclude": [r"^intake-page\.html$", r"^robots\.txt$"]}
+SEARCH_INDEX_SAVE_AS = "search.json"  # plugins/site_search, read by theme/js/search.js
+
+# Avatars (plugins/identicons) are keyed with this, so the same name draws another picture
+# on another site. Set your own in the environment; changing it needs `invoke rebuild`.
+IDENTICON_SECRET = os.environ.get("IDENTICON_SECRET", "between-sessions-local-avatars")
 
 # Pelican's content cache makes an unchanged rebuild cheap.
 CACHE_CONTENT = True

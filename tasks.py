@@ -102,25 +102,41 @@ def send_live(settings: ProjectSettings) -> None:
     print(f"deploy: {len(changes)} file(s) sent or deleted at {settings.deploy_target}")
 
 
+# The livereload script's own port, as the livereload browser extensions expect it.
+LIVERELOAD_PORT = 35729
+
+
 @task
-def livereload(c, port=8000):
-    """Rebuild when content, theme or plugins change, and reload the browser."""
+def livereload(c, port=8000, reload_port=LIVERELOAD_PORT):
+    """Rebuild when content, theme or plugins change and reload the browser; the comment
+    intake is served with the site on http://127.0.0.1:PORT, as with `invoke serve`."""
+    import threading
     from contextlib import suppress
 
     from livereload import Server
+
+    from moderation.intake.server import livereload_server
 
     def rebuild_and_keep_serving() -> None:
         # A half-written post can fail the build; Pelican has said why, so wait for the next save.
         with suppress(SystemExit):
             build(c)
 
+    settings = load_settings(SETTINGS_FILE_BASE)
     build(c)
-    server = Server()
+    site = livereload_server(settings, int(port), int(reload_port))
+    # uvicorn in a thread, the watcher in the main one: Ctrl-C stops the watcher, then the
+    # site is stopped in order, so the intake commits what it has queued.
+    serving = threading.Thread(target=site.run, name="site-and-intake")
+    serving.start()
+    watcher = Server()
     for watched in ("content/**/*", "theme/**/*", "plugins/**/*.py", "pelicanconf.py"):
-        server.watch(str(PROJECT_ROOT / watched), rebuild_and_keep_serving)
-    server.serve(
-        host="127.0.0.1", port=int(port), root=str(load_settings(SETTINGS_FILE_BASE).output_dir)
-    )
+        watcher.watch(str(PROJECT_ROOT / watched), rebuild_and_keep_serving)
+    try:
+        watcher.serve(host="127.0.0.1", port=int(reload_port), root=str(settings.output_dir))
+    finally:
+        site.should_exit = True
+        serving.join()
 
 
 @task
@@ -198,6 +214,7 @@ def moderate(
     from moderation.pipeline.remote import INBOX_URL_ENV, run_remote_project
     from moderation.pipeline.run import (
         EXIT_ALREADY_RUNNING,
+        EXIT_INTERRUPTED,
         EXIT_KEY_REFUSED,
         CommandLine,
         run_project,
@@ -216,17 +233,30 @@ def moderate(
         if not token:
             raise Exit(f"moderate: set {ADMIN_TOKEN_ENV} to the intake's admin token.", code=2)
         code = run_remote_project(settings, command_line, inbox_url, token)
-        if writes and code != EXIT_KEY_REFUSED and not no_build:
+        if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED) and not no_build:
             pelican_run(settings)
     else:
         # The local run rebuilds inside its one-run lock (see run_project).
         code = run_project(
             settings, command_line, rebuild=None if no_build else lambda: pelican_run(settings)
         )
-    if deploy and writes and code not in (EXIT_KEY_REFUSED, EXIT_ALREADY_RUNNING):
+    stopped = (EXIT_KEY_REFUSED, EXIT_ALREADY_RUNNING, EXIT_INTERRUPTED)
+    if deploy and writes and code not in stopped:
         send_live(settings if inbox_url and not no_build else publish_build())
     if code:
         raise Exit(code=code)
+
+
+# --- Moving in: the sample blog out, then a WordPress export in ---
+
+
+@task
+def clean_samples(c):
+    """Remove the sample blog's posts, About page and comments from content/ (the ones
+    you have not changed), before you import or write your own."""
+    from moderation.samples import clean_samples as remove_samples
+
+    print("\n".join(remove_samples(load_settings(SETTINGS_FILE_BASE).content_dir).lines()))
 
 
 # --- WordPress import: an export's posts, pages and threaded comments into content/ ---
@@ -236,10 +266,12 @@ def moderate(
     help={
         "file": "the WordPress export (WXR) to import",
         "force": "overwrite imported files you have changed or deleted since the last import",
-        "content": "the content folder to import into (default: the site's content/)",
+        "download-media": "copy the export's images into content/images/ (else linked as before)",
+        "content": "the content folder to import into (default: the site's content/; "
+        "comments WordPress held for moderation then go to your inbox)",
     }
 )
-def import_wordpress(c, file, force=False, content=None):
+def import_wordpress(c, file, force=False, content=None, download_media=False):
     """Bring a WordPress export (WXR) in: posts, pages, threaded comments."""
     from invoke import Exit
 
@@ -248,7 +280,13 @@ def import_wordpress(c, file, force=False, content=None):
     settings = load_settings(SETTINGS_FILE_BASE)
     try:
         summary = run_import(
-            Path(file), settings, force=force, content_dir=Path(content) if content else None
+            Path(file),
+            settings,
+            force=force,
+            content_dir=Path(content) if content else None,
+            # Held comments go to this site's inbox only when the posts come to this site.
+            inbox_path=None if content else settings.inbox,
+            download_media=download_media,
         )
     except ValueError as error:  # a bad export (WXRError) or a damaged import manifest
         raise Exit(f"import-wordpress: {error}\nNothing was written.", code=1) from None

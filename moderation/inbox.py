@@ -606,3 +606,16 @@ def decision_log(connection: sqlite3.Connection, limit: int | None = None) -> li
         (-1 if limit is None else limit,),
     ).fetchall()
     return rows[::-1]
+
+
+def holds_comment(connection: sqlite3.Connection, comment: NewComment) -> bool:
+    """Whether the inbox already has this comment: same post, author, email, parent and
+    words (the WordPress import brings held comments over once, however often it runs)."""
+    return (
+        connection.execute(
+            """SELECT 1 FROM comments WHERE post_slug = ? AND author = ? AND email = ?
+                   AND parent_id IS ? AND body = ? LIMIT 1""",
+            (comment.post_slug, comment.author, comment.email, comment.parent_id, comment.body),
+        ).fetchone()
+        is not None
+    )

@@ -35,6 +35,8 @@ LIVE_COMMENTS_JSON_ENV = "BETWEEN_SESSIONS_COMMENTS_JSON"
 DEPLOY_TARGET_ENV = "BETWEEN_SESSIONS_DEPLOY_TARGET"
 # Issue 14: who is told about waiting comments (overrides NOTIFY["AUTHOR_EMAIL"]).
 AUTHOR_EMAIL_ENV = "BETWEEN_SESSIONS_AUTHOR_EMAIL"
+# Where the build writes the theme's intake_page.html when INTAKE_PAGE_SAVE_AS is unset.
+INTAKE_PAGE_DEFAULT = "intake_page.html"
 
 OptionsT = TypeVar("OptionsT", "IntakeOptions", "ModerationOptions", "NotifyOptions", "CareOptions")
 
@@ -168,6 +170,8 @@ class ProjectSettings:
     comments_json: Path
     # The comments.json the intake reads: the live site's on a server, else comments_json.
     intake_comments_json: Path
+    # output_dir / INTAKE_PAGE_SAVE_AS: the theme's shell for the intake's own pages.
+    intake_page: Path
     inbox: Path
     blocklist: Path
     # SITEURL without its trailing slash ("" for a local build).
@@ -226,6 +230,7 @@ def project_settings(
         comments_dir=content_dir / comments["PATH"],
         comments_json=comments_json,
         intake_comments_json=root / live_comments_json if live_comments_json else comments_json,
+        intake_page=output_dir / (pelican.get("INTAKE_PAGE_SAVE_AS") or INTAKE_PAGE_DEFAULT),
         inbox=root / (environ.get(INBOX_ENV) or intake.inbox_path),
         blocklist=root / moderation.blocklist_path,
         site_url=(pelican.get("SITEURL") or "").rstrip("/"),

@@ -27,6 +27,9 @@ class WriteReport:
     unchanged: list[str] = field(default_factory=list)
     kept_edited: list[str] = field(default_factory=list)  # the author changed it since
     kept_deleted: list[str] = field(default_factory=list)  # the author deleted it since
+    # Of kept_edited, those no import wrote (a post of the same slug was already there),
+    # with the Title: of what is there ("" when it has none).
+    existing_titles: dict[str, str] = field(default_factory=dict)
 
 
 def digest(text: str) -> str:
@@ -47,6 +50,16 @@ def load_manifest(content_dir: Path) -> dict[str, str]:
     if not isinstance(manifest, dict):
         raise ValueError(f"{path}: the import manifest is damaged (not a JSON object)")
     return {str(k): str(v) for k, v in manifest.items()}
+
+
+def title_of(path: Path) -> str:
+    """The Title: line of a Markdown file's metadata, or ""."""
+    header = path.read_text(encoding="utf-8", errors="replace").partition("\n\n")[0]
+    for line in header.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "title":
+            return value.strip()
+    return ""
 
 
 def _checked(relative: str) -> PurePosixPath:
@@ -76,6 +89,8 @@ def write_files(content_dir: Path, files: dict[str, str], *, force: bool = False
                 to_write[path] = text
             else:
                 report.kept_edited.append(relative)
+                if relative not in manifest:
+                    report.existing_titles[relative] = title_of(target)
         elif relative in manifest and not force:
             report.kept_deleted.append(relative)
         else:

@@ -32,6 +32,8 @@ BLOCK_TAGS = frozenset(
 # Elements whose bare text is made into paragraphs, as autop does at the top level.
 PARAGRAPH_CONTAINERS = ("blockquote", "div", "section", "article", "aside", "header", "footer")
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# Pelican's link to a file in the content folder: an image copied by the import.
+LOCAL_PREFIX = "{static}/"
 
 _CAPTION = re.compile(r"\[(caption|wp_caption)\b[^\]]*\](.*?)\[/\1\]", re.DOTALL)
 _EMBED = re.compile(r"\[embed\b[^\]]*\]\s*(\S+?)\s*\[/embed\]", re.DOTALL)
@@ -161,13 +163,18 @@ class _Converter(MarkdownConverter):
         href = (el.get("href") or "").strip()
         if not is_link_target(href):
             return text
-        if el.find("img") is not None and not el.get_text(strip=True):
-            text = _image_label(el.find("img"))
+        image = el.find("img")
+        if image is not None and not el.get_text(strip=True):
+            text = _local_image(image) or _image_label(image)
         el["href"] = _markdown_url(href)
         return super().convert_a(el, text, parent_tags)
 
     def convert_img(self, el: Tag, text: str, parent_tags: set[str]) -> str:
         # Images stay where they were, as links: the new site loads nothing from the old host.
+        # Only a copy in the content folder (import --download-media) is shown as an image.
+        local = _local_image(el)
+        if local:
+            return local
         label = _image_label(el)
         src = (el.get("src") or "").strip()
         if "a" in parent_tags or not src or not is_link_target(src):
@@ -193,6 +200,16 @@ def _escape_marker(match: re.Match[str]) -> str:
 def _image_label(img: Tag) -> str:
     alt = " ".join((img.get("alt") or "").split())
     return f"Image: {html.escape(alt, quote=False)}" if alt else "Image"
+
+
+def _local_image(img: Tag) -> str | None:
+    """Markdown showing the image, when its file is a copy in the content folder: Pelican's
+    {static} link, which media.point_at_copies writes; None for any other address."""
+    src = (img.get("src") or "").strip()
+    if not src.startswith(LOCAL_PREFIX):
+        return None
+    alt = re.sub(r"([\\\[\]])", r"\\\1", " ".join((img.get("alt") or "").split()))
+    return f"![{html.escape(alt, quote=False)}]({_markdown_url(src)})"
 
 
 def _markdown_url(url: str) -> str:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -26,7 +27,10 @@ from threaded_comments import CommentFile, format_comment_file, sanitize_html, w
 
 from moderation.importers import html_to_markdown, wxr
 from moderation.importers.files import WriteReport, write_files
+from moderation.importers.media import IMAGES_DIR, MediaReport, attachments, fetch, point_at_copies
+from moderation.importers.pending import pending_to_inbox
 from moderation.importers.wxr import WXRError
+from moderation.inbox import NewComment
 from moderation.settings import ProjectSettings
 
 __all__ = ["Summary", "WXRError", "import_wordpress", "plan_import"]
@@ -51,7 +55,7 @@ SKIPPED_POST_STATUSES = {
     "inherit": "revisions",
 }
 SKIPPED_POST_TYPES = {
-    "attachment": "attachments (images stay linked where they were)",
+    "attachment": "attachments as items (their images: see Images below)",
     "nav_menu_item": "menu items",
     "revision": "revisions",
 }
@@ -91,6 +95,11 @@ class Summary:
     skipped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
     files: WriteReport | None = None
+    # Comments WordPress held for moderation, for the inbox (they carry emails: never printed).
+    pending: list[NewComment] = field(default_factory=list, repr=False)
+    # (added, already there) once they are in the inbox.
+    pending_to_inbox: tuple[int, int] | None = None
+    images: MediaReport | None = None
 
     def lines(self) -> list[str]:
         """The summary as a person reads it at the end of the import."""
@@ -104,6 +113,23 @@ class Summary:
             f"  update notes recognised: {self.update_notes}",
         ]
         lines += [f"  note: {count} {what}" for what, count in sorted(self.notes.items())]
+        if self.pending_to_inbox is not None:
+            added, present = self.pending_to_inbox
+            lines.append(
+                f"  pending comments: {added} put in your inbox as pending"
+                + (f" ({present} were there already)" if present else "")
+                + "; review them with `invoke moderate`"
+            )
+        if self.images is not None and self.images.copied:
+            lines.append(f"  images: {len(self.images.copied)} copied into content/{IMAGES_DIR}/")
+        if self.images is not None and self.images.not_copied:
+            lines.append("Images still linked where they were on WordPress:")
+            lines += [
+                f"  {url}" + (f" (not copied: {why})" if why else "")
+                for url, why in sorted(self.images.not_copied.items())
+            ]
+            if not any(self.images.not_copied.values()):
+                lines.append("  (run the import again with --download-media to copy them)")
         if self.skipped:
             lines.append("Left out:")
             lines += [f"  {count} {why}" for why, count in sorted(self.skipped.items())]
@@ -114,7 +140,10 @@ class Summary:
                 f"{len(report.unchanged)} unchanged"
             )
             for path in report.kept_edited:
-                lines.append(f"  kept {path}: you changed it since the last import (--force)")
+                if path in report.existing_titles:
+                    lines.append(f"  kept {path}: {_already_there(path, report)}")
+                else:
+                    lines.append(f"  kept {path}: you changed it since the last import (--force)")
             for path in report.kept_deleted:
                 lines.append(f"  not recreated {path}: you deleted it (--force brings it back)")
         return lines
@@ -132,25 +161,59 @@ class _Entry:
     url: str  # site path, e.g. /2016/03/texting-my-therapist/
 
 
+def _already_there(path: str, report: WriteReport) -> str:
+    """Why a file the import would write is kept: one of the author's own, not an import."""
+    title = report.existing_titles[path]
+    named = f" (“{title}”)" if title else ""
+    if path.startswith(f"{PAGES_DIR}/") or "/" not in path:
+        kind = "page" if path.startswith(f"{PAGES_DIR}/") else "post"
+        slug = PurePosixPath(path).stem
+        return (
+            f"a {kind} with the slug “{slug}” already exists{named}, not from an earlier "
+            "import; rename one of them, or --force replaces yours"
+        )
+    return "a file of that name already exists, not from an earlier import (--force replaces it)"
+
+
 def import_wordpress(
     source: Path,
     settings: ProjectSettings,
     *,
     force: bool = False,
     content_dir: Path | None = None,
+    inbox_path: Path | None = None,
+    download_media: bool = False,
 ) -> Summary:
     """Import the WXR file `source` into the site's content folder (or `content_dir`);
-    raise WXRError (writing nothing) if the file is not a complete WordPress export."""
+    raise WXRError (writing nothing) if the file is not a complete WordPress export.
+
+    With `inbox_path`, the comments WordPress still held for moderation go into that inbox
+    as pending, for `invoke moderate`; without it they are listed as left out. With
+    `download_media`, the attachments' images are copied into the content folder first
+    (moderation.importers.media), and the posts point at the copies."""
     export = wxr.parse(source)
-    files, summary = plan_import(export, settings)
+    target = content_dir or settings.content_dir
+    planned = attachments(export)
+    if download_media:
+        images = fetch(planned, target)
+    else:
+        images = MediaReport(not_copied=dict.fromkeys(planned, ""))
+    files, summary = plan_import(export, settings, images.copied)
     summary.source = str(source)
-    summary.files = write_files(content_dir or settings.content_dir, files, force=force)
+    summary.images = images
+    summary.files = write_files(target, files, force=force)
+    if inbox_path is not None and summary.pending:
+        summary.pending_to_inbox = pending_to_inbox(summary.pending, inbox_path)
+        del summary.skipped[SKIPPED_COMMENT_STATUSES["0"]]
     return summary
 
 
-def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str, str], Summary]:
+def plan_import(
+    export: wxr.Export, settings: ProjectSettings, copied_images: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], Summary]:
     """The files an import writes (path relative to the content folder -> text) and its
-    summary, touching nothing. URLs and the comments folder follow `settings`."""
+    summary, touching nothing. URLs and the comments folder follow `settings`; images
+    whose address is in `copied_images` point at their copy in the content folder."""
     summary = Summary()
     comments_folder = settings.comments_dir.relative_to(settings.content_dir).as_posix()
     entries = _entries(export, summary, settings.article_url, settings.page_url)
@@ -163,7 +226,13 @@ def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str
         try:
             comments, mentions = _comments(entry, links, author_ids, summary)
             files[entry.path] = _post_text(
-                entry, links, display_names, mentions, bool(comments), summary
+                entry,
+                links,
+                display_names,
+                mentions,
+                bool(comments),
+                summary,
+                copied_images or {},
             )
         except RecursionError:
             # HTML nested deeper than Python's recursion limit (50,000 <div>s): a clear
@@ -172,6 +241,7 @@ def plan_import(export: wxr.Export, settings: ProjectSettings) -> tuple[dict[str
                 f"{entry.item.title or entry.slug!r}: its HTML (or a comment's) is nested "
                 "too deeply to convert"
             ) from None
+        summary.pending += _pending(entry, links, settings, {c.id for c in comments})
         files.update(
             (f"{comments_folder}/{entry.slug}/{comment.id}.md", format_comment_file(comment))
             for comment in comments
@@ -313,12 +383,14 @@ def _post_text(
     mentions: list[str],
     has_comments: bool,
     summary: Summary,
+    copied_images: Mapping[str, str],
 ) -> str:
     item = entry.item
     body = html_to_markdown.parse(item.content, shortcodes=True)
     note = _update_note(body, entry, links) if entry.kind == "article" else {}
     summary.update_notes += bool(note)
     html_to_markdown.rewrite_links(body, links.pelican_link)
+    point_at_copies(body, copied_images)
 
     metadata = {
         "Title": _one_line(item.title) or f"Untitled {item.post_id}",
@@ -481,6 +553,36 @@ def _break_cycles(
             broken.append(earliest)
         settled.update(path)
     return broken
+
+
+def _pending(
+    entry: _Entry, links: _LinkIndex, settings: ProjectSettings, published: set[str]
+) -> list[NewComment]:
+    """The comments WordPress held for moderation ("0"), as the intake would have stored
+    them: the same allow-list and Markdown as approved ones; a reply keeps its parent only
+    if that comment comes across published."""
+    pending = []
+    for comment in entry.item.comments:
+        if comment.approved != "0" or comment.comment_type not in COMMENT_TYPES:
+            continue
+        soup = html_to_markdown.parse(comment.content, sanitize=sanitize_html)
+        html_to_markdown.rewrite_links(soup, links.site_url)
+        body = html_to_markdown.to_markdown(soup)
+        if not body:
+            continue
+        parent = f"wp-{comment.parent_id}" if comment.parent_id else None
+        pending.append(
+            NewComment(
+                post_slug=entry.slug,
+                author=_one_line(comment.author) or "Anonymous",
+                email=comment.author_email,
+                body=body,
+                permalink=settings.site_url + entry.url,
+                parent_id=parent if parent in published else None,
+                website=comment.author_url if _website(comment.author_url) else None,
+            )
+        )
+    return pending
 
 
 def _kept_ancestor(parent: int, kept: dict[int, object], parents: dict[int, int]) -> int:

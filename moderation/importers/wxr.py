@@ -78,6 +78,8 @@ class Item:
     comment_status: str
     has_password: bool
     comments: tuple[WordPressComment, ...]
+    # An attachment's file (an uploaded image), as WordPress served it.
+    attachment_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ def _item(reader: _Reader, element: Element, where: str) -> Item:
         comments=tuple(
             _comment(reader, c, where) for c in element.findall("wp:comment", reader.ns)
         ),
+        attachment_url=reader.text(element, "wp:attachment_url").strip(),
     )
 
 

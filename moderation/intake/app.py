@@ -112,7 +112,8 @@ class Intake:
         )
         self.notifier = notify.Notifier.from_settings(settings)
         self.mail = MailSender(settings.inbox, self.notifier, self.post_title)
-        self.replies = Replies(self.writer, self.read_fields)
+        self.pages = pages.IntakePages(settings.intake_page)
+        self.replies = Replies(self.writer, self.read_fields, self.pages)
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -261,12 +262,12 @@ class Intake:
         care = request.query_params.get("care") == "1"
         replies = request.query_params.get("replies")
         if len(parts) != 3 and not (care or replies):
-            return HTMLResponse(pages.no_receipt_page(), status_code=404)
+            return HTMLResponse(self.pages.no_receipt_page(), status_code=404)
         slug, comment_id, token = parts if len(parts) == 3 else (None, None, None)
         post = self.targets.post(slug or request.query_params.get("post", ""))
         removal_url = self.removal_link(comment_id, token) if comment_id and token else None
         response = HTMLResponse(
-            pages.receipt_page(
+            self.pages.receipt_page(
                 removal_url,
                 self.site_link(post.url) if post else "/",
                 care_html(self.settings.care) if care else "",
@@ -283,7 +284,7 @@ class Intake:
         if not token:
             raise Refusal(400, "This removal link has no token; use the whole link.", "token")
         return HTMLResponse(
-            pages.confirm_removal_page(request.url.path, token),
+            self.pages.confirm_removal_page(request.url.path, token),
             headers=pages.TOKEN_PAGE_HEADERS,
         )
 
@@ -304,7 +305,7 @@ class Intake:
         log.info("intake: removal of %s requested (%s)", comment_id, outcome)
         if wants_json(request):
             return JSONResponse({"id": comment_id, "status": "removal-requested"}, status_code=202)
-        return HTMLResponse(pages.removal_queued_page())
+        return HTMLResponse(self.pages.removal_queued_page())
 
     async def post_like(self, request: Request) -> Response:
         like = check_like_form(await self.read_fields(request))
@@ -413,7 +414,7 @@ class Intake:
                     self.origins.check(request)
                 return await handler(request)
             except Refusal as refusal:
-                return refusal_response(request, refusal)
+                return refusal_response(request, refusal, self.pages)
             except ClientDisconnect:
                 # Nobody is left to answer; nothing was stored. Not a fault of ours.
                 log.info("intake: a client went away mid-request on %s", request.url.path)
@@ -427,6 +428,7 @@ class Intake:
                         "The blog is being updated; try again in a minute.",
                         headers={"Retry-After": "60"},
                     ),
+                    self.pages,
                 )
             except Exception:
                 log.exception("intake: unexpected fault on %s %s", request.method, request.url.path)
@@ -438,6 +440,7 @@ class Intake:
                         "please try again in a minute.",
                         headers={"Retry-After": "60"},
                     ),
+                    self.pages,
                 )
 
         return endpoint
@@ -455,7 +458,7 @@ def reserve(limits: RateLimiter | None, key: str, what: str) -> None:
     if wait:
         raise Refusal(
             429,
-            f"Too many {what}; please wait {wait} seconds.",
+            f"Too many {what}; please wait {pages.human_wait(wait)}.",
             headers={"Retry-After": str(wait)},
         )
 
@@ -502,7 +505,9 @@ async def parse_multipart(request: Request, body: bytes) -> dict[str, str]:
     )
 
 
-def refusal_response(request: Request, refusal: Refusal) -> Response:
+def refusal_response(
+    request: Request, refusal: Refusal, intake_pages: pages.IntakePages
+) -> Response:
     """A refusal as JSON for scripts, or as a small page for a plain form post."""
     if wants_json(request):
         content: dict[str, Any] = {"error": refusal.message}
@@ -510,7 +515,7 @@ def refusal_response(request: Request, refusal: Refusal) -> Response:
             content["field"] = refusal.field
         return JSONResponse(content, status_code=refusal.status, headers=refusal.headers)
     return HTMLResponse(
-        pages.error_page(refusal.message, getattr(request.state, "post_url", None)),
+        intake_pages.error_page(refusal.message, getattr(request.state, "post_url", None)),
         status_code=refusal.status,
         headers=refusal.headers,
     )

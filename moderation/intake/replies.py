@@ -28,8 +28,10 @@ from moderation.intake.writer import InboxWriter
 FieldReader = Callable[[Request], Awaitable[dict[str, str]]]
 
 
-def button_page(title: str, text: str, action: str, token: str, button: str) -> str:
-    return pages.page(
+def button_page(
+    intake_pages: pages.IntakePages, title: str, text: str, action: str, token: str, button: str
+) -> str:
+    return intake_pages.page(
         title,
         f"<p>{escape(text)}</p>"
         f'<form method="post" action="{escape(action)}">'
@@ -38,10 +40,12 @@ def button_page(title: str, text: str, action: str, token: str, button: str) -> 
     )
 
 
-def button_answer(request: Request, title: str, text: str, button: str) -> Response:
+def button_answer(
+    intake_pages: pages.IntakePages, request: Request, title: str, text: str, button: str
+) -> Response:
     """The page a link in a mail opens: nothing happens until its button POSTs back here."""
     return HTMLResponse(
-        button_page(title, text, request.url.path, query_token(request), button),
+        button_page(intake_pages, title, text, request.url.path, query_token(request), button),
         headers=pages.TOKEN_PAGE_HEADERS,
     )
 
@@ -66,12 +70,16 @@ async def posted_token(request: Request, read_fields: FieldReader) -> str:
 class Replies:
     """The subscription endpoints; `read_fields` is the intake's body reader."""
 
-    def __init__(self, writer: InboxWriter, read_fields: FieldReader) -> None:
+    def __init__(
+        self, writer: InboxWriter, read_fields: FieldReader, intake_pages: pages.IntakePages
+    ) -> None:
         self.writer = writer
+        self.pages = intake_pages
         self.read_fields = read_fields
 
     async def confirm_page(self, request: Request) -> Response:
         return button_answer(
+            self.pages,
             request,
             "Email me about replies?",
             "Press the button to get an email when someone replies to your comment. "
@@ -89,7 +97,7 @@ class Replies:
                 f"{subscriptions.CONFIRM_DAYS} days; tick the box again with your next comment.",
             )
         return HTMLResponse(
-            pages.page(
+            self.pages.page(
                 "You will hear about replies",
                 "<p>When a reply to your comment is published, you get an email with it. "
                 "Each one has a link to stop them.</p>" + pages.back_link(None),
@@ -99,6 +107,7 @@ class Replies:
 
     async def unsubscribe_page(self, request: Request) -> Response:
         return button_answer(
+            self.pages,
             request,
             "Stop the reply emails?",
             "Press the button and you get no more emails about replies to this comment; "
@@ -111,7 +120,7 @@ class Replies:
         await self.writer.write(partial(subscriptions.unsubscribe, token=token))
         # The same answer whether or not it was still there: it is gone either way.
         return HTMLResponse(
-            pages.page(
+            self.pages.page(
                 "No more reply emails",
                 "<p>Done: you get no more emails about replies to this comment.</p>"
                 + pages.back_link(None),

@@ -55,16 +55,23 @@ def with_live_likes(html: str, counts: dict[str, int]) -> str:
     return "".join(pieces) + html[position:]
 
 
+def livereload_script(port: int) -> str:
+    """The tag that connects a page to the livereload server on `port` (`invoke livereload`)."""
+    return f'<script src="http://127.0.0.1:{port}/livereload.js?port={port}"></script>'
+
+
 class SiteFiles(StaticFiles):
     """The built site, with each post page's like counts brought up to the inbox's.
 
     A static page only knows the likes of its last build; this lets a reader without
     JavaScript see her like counted at once when the site is served by `invoke serve`.
+    Under `invoke livereload` every page also gets the livereload script.
     """
 
-    def __init__(self, intake: Intake, directory: Path) -> None:
+    def __init__(self, intake: Intake, directory: Path, livereload_port: int | None) -> None:
         super().__init__(directory=directory, html=True)
         self.intake = intake
+        self.livereload_port = livereload_port
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
@@ -73,27 +80,35 @@ class SiteFiles(StaticFiles):
         try:
             post = self.intake.targets.post_at(scope["path"])
         except TargetsUnavailableError:
+            post = None
+        live_likes = post is not None and bool(post.comments)
+        reloading = bool(self.livereload_port) and response.media_type == "text/html"
+        if not (live_likes or reloading):
             return response
-        if post is None or not post.comments:
-            return response
-        counts = await self.intake.like_counts(post)
         html = Path(response.path).read_text(encoding="utf-8")
-        return HTMLResponse(with_live_likes(html, counts), headers={"Cache-Control": "no-cache"})
+        if post is not None and live_likes:
+            html = with_live_likes(html, await self.intake.like_counts(post))
+        if self.livereload_port and reloading:
+            html = html.replace("</body>", livereload_script(self.livereload_port) + "</body>", 1)
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
-def site_app(settings: ProjectSettings, port: int | None = None) -> Starlette:
-    """The built site and the intake on one app: what `invoke serve` runs on `port`."""
+def site_app(
+    settings: ProjectSettings, port: int | None = None, livereload_port: int | None = None
+) -> Starlette:
+    """The built site and the intake on one app: what `invoke serve` runs on `port` (and,
+    with the livereload script in every page, `invoke livereload`)."""
     intake = Intake(settings, port)
-    site = Mount("/", app=SiteFiles(intake, settings.output_dir))
+    site = Mount("/", app=SiteFiles(intake, settings.output_dir, livereload_port))
     return app_around(intake, [*intake.routes(), site], [])
 
 
-def serve(settings: ProjectSettings, port: int = 8000, intake_only: bool = False) -> None:
-    """Run uvicorn on 127.0.0.1:`port` until interrupted."""
-    app = create_app(settings, port) if intake_only else site_app(settings, port)
-    log.info("intake: inbox at %s", settings.inbox)
+def server_config(
+    app: Starlette, settings: ProjectSettings, port: int, intake_only: bool
+) -> uvicorn.Config:
+    """uvicorn's settings for the intake on 127.0.0.1:`port`."""
     options = settings.intake
-    uvicorn.run(
+    return uvicorn.Config(
         app,
         host="127.0.0.1",
         port=port,
@@ -109,6 +124,22 @@ def serve(settings: ProjectSettings, port: int = 8000, intake_only: bool = False
         # No access log: it would keep every reader's address, which the inbox avoids.
         access_log=False,
         log_level="info",
+    )
+
+
+def serve(settings: ProjectSettings, port: int = 8000, intake_only: bool = False) -> None:
+    """Run uvicorn on 127.0.0.1:`port` until interrupted."""
+    app = create_app(settings, port) if intake_only else site_app(settings, port)
+    log.info("intake: inbox at %s", settings.inbox)
+    uvicorn.Server(server_config(app, settings, port, intake_only)).run()
+
+
+def livereload_server(settings: ProjectSettings, port: int, livereload_port: int) -> uvicorn.Server:
+    """The site and the intake on `port`, each page reloading through `livereload_port`;
+    not started (`invoke livereload` runs it beside the livereload watcher)."""
+    log.info("intake: inbox at %s", settings.inbox)
+    return uvicorn.Server(
+        server_config(site_app(settings, port, livereload_port), settings, port, intake_only=False)
     )
 
 

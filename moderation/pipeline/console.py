@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -56,6 +58,12 @@ class ReviewResult:
 
     decisions: list[tuple[sqlite3.Row, str]] = field(default_factory=list)
     quit_early: bool = False
+    # Ctrl-C: every decision before it is committed; the run stops there.
+    interrupted: bool = False
+
+    def saved(self) -> int:
+        """How many decisions are in the inbox (a skip decides nothing)."""
+        return sum(action != "skip" for _, action in self.decisions)
 
 
 def _parent_text(
@@ -101,16 +109,36 @@ def show(
     if comment["needs_care"] and comment["email"]:
         # Only here: the author may want to write to her privately, outside the site.
         lines.append(f"Her email, to reach out privately if you choose: {comment['email']}\n")
-    reasons = json.loads(comment["reasons"] or "[]")
-    lines.append("Held because: " + ("; ".join(reasons) or "nothing in particular") + "\n")
+    lines.append(why_line(comment) + "\n")
     lines.append(f"Akismet: {comment['akismet_verdict'] or 'not asked'}\n\n")
     lines.append(comment["body"])
     console.print(Panel(lines, title=f"Comment {comment['id']} ({position})", expand=False))
 
 
-def edit_text(text: str) -> str:
-    """Let the author change `text` in $VISUAL or $EDITOR; returns what she saved."""
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+def why_line(comment: sqlite3.Row) -> str:
+    """Why a comment is in the review, as stored with its last decision: "Held because: ..."
+    or, on the spam list (--review-spam), why it was called spam."""
+    reasons = "; ".join(json.loads(comment["reasons"] or "[]")) or "nothing in particular"
+    if comment["status"] != Status.SPAM:
+        return f"Held because: {reasons}"
+    if comment["decided_by"] == "author":
+        return "Marked spam by you, in an earlier review"
+    # The stored reasons name their source: "Akismet: spam", "the honeypot field ...".
+    return f"Marked spam because: {reasons}"
+
+
+def chosen_editor() -> str:
+    """$VISUAL, then $EDITOR; else nano where it is installed (it shows its own keys, which
+    vi does not), else vi."""
+    return (
+        os.environ.get("VISUAL")
+        or os.environ.get("EDITOR")
+        or ("nano" if shutil.which("nano") else "vi")
+    )
+
+
+def edit_text(text: str, editor: str) -> str:
+    """Let the author change `text` in `editor`; returns what she saved."""
     with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
         handle.write(text)
         name = handle.name
@@ -125,8 +153,14 @@ def write_reply(
     console: Console, connection: sqlite3.Connection, comment: sqlite3.Row, author_name: str
 ) -> bool:
     """The author's reply to `comment`, from her editor; False when she wrote nothing."""
+    editor = chosen_editor()
+    console.print(
+        f"Opening {editor} for your reply (set $EDITOR to choose another); "
+        "save and close it to come back here.",
+        markup=False,
+    )
     try:
-        body = edit_text("").strip()
+        body = edit_text("", editor).strip()
     except (OSError, subprocess.CalledProcessError) as error:
         console.print(f"The editor failed ({error}); no reply.", markup=False)
         return False
@@ -161,68 +195,89 @@ def review(
     correct: Correction,
     author_name: str,
 ) -> ReviewResult:
-    """Go through `comments` with the author; each decision is committed as it is made.
+    """Go through `comments` with the author; each decision is committed as it is made,
+    so Ctrl-C (result.interrupted) loses none of them.
 
     "reply" opens her editor for a reply published as hers (`author_name`, with the Author
     badge) under the comment, which it approves."""
     result = ReviewResult()
-    for number, comment in enumerate(comments, start=1):
-        while True:
-            show(console, connection, comment, posts, comments_dir, f"{number} of {len(comments)}")
-            action = ask(console)
-            if action == "reply":
-                if write_reply(console, connection, comment, author_name):
-                    action = "approve"
-                    break
-                continue
-            if action != "edit":
-                break
-            try:
-                body = edit_text(comment["body"]).strip()
-            except (OSError, subprocess.CalledProcessError) as error:
-                console.print(f"The editor failed ({error}); the text is unchanged.", markup=False)
-                continue
-            if body and body != comment["body"]:
-                with inbox.transaction(connection):
-                    inbox.set_body(connection, comment["id"], body, "author")
-                comment = inbox.get_comment(connection, comment["id"])
-        if action == "quit":
-            result.quit_early = True
-            break
-        if action == "skip":
-            result.decisions.append((comment, action))
-            continue
-        status = DECISIONS[action]
-        try:
-            with inbox.transaction(connection):
-                inbox.decide(
+    try:
+        for number, comment in enumerate(comments, start=1):
+            while True:
+                show(
+                    console,
                     connection,
-                    comment["id"],
-                    status,
-                    "author",
-                    ["the author's review"],
-                    expected=Status(comment["status"]),
+                    comment,
+                    posts,
+                    comments_dir,
+                    f"{number} of {len(comments)}",
                 )
-        except inbox.StaleDecisionError as error:
-            console.print(f"Left as it is: {error}.", markup=False, highlight=False, soft_wrap=True)
-            result.decisions.append((comment, "left as it is (it changed meanwhile)"))
-            continue
-        result.decisions.append((comment, action))
-        verdict = comment["akismet_verdict"]
-        if status is Status.APPROVED and verdict in ("spam", "discard"):
-            console.print(correct(comment, False), markup=False)
-        elif status is Status.SPAM and verdict == "ham":
-            console.print(correct(comment, True), markup=False)
+                action = ask(console)
+                if action == "reply":
+                    if write_reply(console, connection, comment, author_name):
+                        action = "approve"
+                        break
+                    continue
+                if action != "edit":
+                    break
+                editor = chosen_editor()
+                console.print(
+                    f"Opening the comment in {editor} (set $EDITOR to choose another); "
+                    "save and close it to come back here.",
+                    markup=False,
+                )
+                try:
+                    body = edit_text(comment["body"], editor).strip()
+                except (OSError, subprocess.CalledProcessError) as error:
+                    console.print(
+                        f"The editor failed ({error}); the text is unchanged.", markup=False
+                    )
+                    continue
+                if body and body != comment["body"]:
+                    with inbox.transaction(connection):
+                        inbox.set_body(connection, comment["id"], body, "author")
+                    comment = inbox.get_comment(connection, comment["id"])
+            if action == "quit":
+                result.quit_early = True
+                break
+            if action == "skip":
+                result.decisions.append((comment, action))
+                continue
+            status = DECISIONS[action]
+            try:
+                with inbox.transaction(connection):
+                    inbox.decide(
+                        connection,
+                        comment["id"],
+                        status,
+                        "author",
+                        ["the author's review"],
+                        expected=Status(comment["status"]),
+                    )
+            except inbox.StaleDecisionError as error:
+                console.print(
+                    f"Left as it is: {error}.", markup=False, highlight=False, soft_wrap=True
+                )
+                result.decisions.append((comment, "left as it is (it changed meanwhile)"))
+                continue
+            # Counted once committed: Ctrl-C inside the transaction saves nothing.
+            result.decisions.append((comment, action))
+            verdict = comment["akismet_verdict"]
+            if status is Status.APPROVED and verdict in ("spam", "discard"):
+                console.print(correct(comment, False), markup=False)
+            elif status is Status.SPAM and verdict == "ham":
+                console.print(correct(comment, True), markup=False)
+    except KeyboardInterrupt:
+        # Ctrl-C: what she decided so far is committed; the caller says so and stops.
+        result.interrupted = True
     return result
 
 
-def summary_table(result: ReviewResult) -> Table:
+def summary_table(result: ReviewResult, posts: Mapping[str, PostEntry]) -> Table:
     """One row per comment the author looked at, with what she decided."""
-    table = Table(title="Review summary")
-    for column in ("comment", "post", "author", "decision"):
-        table.add_column(column, no_wrap=column == "comment")
+    table = decision_table("Review summary")
     for comment, action in result.decisions:
-        table.add_row(*map(Text, (comment["id"], comment["post_slug"], comment["author"], action)))
+        table.add_row(*comment_row(comment, posts, action, "your review"))
     return table
 
 
@@ -231,48 +286,69 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def verdict_table(verdicts: Mapping[str, Verdict], title: str) -> Table:
-    """Each comment's automatic decision and why."""
-    table = Table(title=title)
-    for column in ("comment", "decision", "by", "why"):
-        table.add_column(column, no_wrap=column == "comment")
+def post_title(posts: Mapping[str, PostEntry], slug: str | None) -> str:
+    """A post's title as the author knows it; its slug when the site does not list it."""
+    post = posts.get(slug or "")
+    return post.title if post is not None else slug or "-"
+
+
+def decision_table(title: str, decision: str = "decision") -> Table:
+    """A table of comments that reads at 80 columns: no side borders; when space is short
+    the name wraps, the post's title is cut (with an ellipsis) and "why", the column she
+    reads, keeps room to wrap its words.
+    The comment's id closes its "why", to find it in the inbox or the log."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column("from", overflow="fold")
+    table.add_column("post", overflow="ellipsis", no_wrap=True)
+    table.add_column(decision, no_wrap=True)
+    table.add_column("why", min_width=24, overflow="fold")
+    return table
+
+
+def comment_row(
+    comment: sqlite3.Row, posts: Mapping[str, PostEntry], decision: str, why: str
+) -> list[Text]:
+    """One row of a decision_table."""
+    title = post_title(posts, comment["post_slug"])
+    return [Text(comment["author"]), Text(title), Text(decision), Text(f"{why}\n[{comment['id']}]")]
+
+
+def verdict_table(
+    verdicts: Mapping[str, Verdict],
+    comments: Mapping[str, sqlite3.Row],
+    posts: Mapping[str, PostEntry],
+    title: str,
+) -> Table:
+    """Each comment's automatic decision, by whom and why; `comments` are the inbox rows."""
+    table = decision_table(title)
     for comment_id, verdict in verdicts.items():
         status = str(verdict.status) if verdict.status else "stays pending"
-        table.add_row(*map(Text, (comment_id, status, verdict.actor, "; ".join(verdict.reasons))))
+        why = "; ".join(verdict.reasons) or "nothing in particular"
+        table.add_row(*comment_row(comments[comment_id], posts, status, why))
     return table
 
 
-def waiting_table(comments: list[sqlite3.Row]) -> Table:
+def waiting_table(comments: list[sqlite3.Row], posts: Mapping[str, PostEntry]) -> Table:
     """The comments waiting for review, when there is no terminal to review them on."""
-    table = Table(title="Waiting for your review (run `invoke moderate` on a terminal)")
-    for column in ("comment", "status", "post", "author", "why"):
-        table.add_column(column, no_wrap=column == "comment")
+    table = decision_table(
+        "Waiting for your review (run `invoke moderate` on a terminal)", decision="status"
+    )
     for comment in comments:
-        reasons = "; ".join(json.loads(comment["reasons"] or "[]"))
         care = "NEEDS CARE " if comment["needs_care"] else ""
-        table.add_row(
-            *map(
-                Text,
-                (
-                    comment["id"],
-                    care + comment["status"],
-                    comment["post_slug"],
-                    comment["author"],
-                    reasons,
-                ),
-            )
-        )
+        table.add_row(*comment_row(comment, posts, care + comment["status"], why_line(comment)))
     return table
 
 
-def log_lines(connection: sqlite3.Connection) -> list[str]:
-    """The decision log, one plain line each (easy to grep): when, comment, post, what,
-    by whom (rule, akismet, author, reader, publish) and why."""
+def log_lines(connection: sqlite3.Connection, posts: Mapping[str, PostEntry]) -> list[str]:
+    """The decision log, one plain line each (easy to grep): when, who wrote the comment,
+    on which post, what was decided, by whom (rule, akismet, author, reader, publish) and
+    why, then the comment's address (post slug/id) for finding it in the inbox."""
     lines = []
     for entry in inbox.decision_log(connection):
         why = f": {entry['reason']}" if entry["reason"] else ""
         lines.append(
-            f"{entry['at']}  {entry['comment_id']}  {entry['post_slug'] or '-'}  "
-            f"{entry['action']} by {entry['actor']}{why}"
+            f"{entry['at']}  {entry['author'] or '?'} on “{post_title(posts, entry['post_slug'])}”"
+            f"  {entry['action']} by {entry['actor']}{why}"
+            f"  [{entry['post_slug'] or '-'}/{entry['comment_id']}]"
         )
     return lines

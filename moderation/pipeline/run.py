@@ -15,7 +15,8 @@ Also runnable without invoke: `python -m moderation.pipeline.run --root PROJECT 
 
 Exit status: 0 all done; 1 Akismet could not be reached for some comments (they stay
 pending, with the reason); 2 Akismet refused the key (nothing was changed); 3 another run
-on the same inbox was under way (nothing was done: see moderation.pipeline.lock).
+on the same inbox was under way (nothing was done: see moderation.pipeline.lock); 130
+stopped by Ctrl-C (every decision made before it is saved; nothing more is done).
 
 A decision is made only on the status it was read with (`inbox.decide(expected=...)`): a
 comment that moved in the meantime (deleted by the author while Akismet was asked, say) is
@@ -54,6 +55,7 @@ from moderation.pipeline.akismet_client import (
 from moderation.pipeline.akismet_client import client as akismet_client
 from moderation.pipeline.console import (
     Correction,
+    ReviewResult,
     counted,
     log_lines,
     review,
@@ -69,6 +71,12 @@ EXIT_OK = 0
 EXIT_AKISMET_UNREACHABLE = 1
 EXIT_KEY_REFUSED = 2
 EXIT_ALREADY_RUNNING = 3
+# The shell's own code for a program ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+INTERRUPTED_MESSAGE = (
+    "Stopped (Ctrl-C): every decision made before it is saved in the inbox; run "
+    "`invoke moderate` again to carry on and publish what is approved."
+)
 NO_KEY_MESSAGE = (
     "Akismet is not configured (PYTHON_AKISMET_API_KEY and PYTHON_AKISMET_BLOG_URL are not "
     "both set): only the local rules run, and every comment they do not call spam is held "
@@ -219,6 +227,10 @@ def run(
     connection = inbox.connect(settings.inbox)
     try:
         return run_on(connection, settings, command_line, console, interactive)
+    except KeyboardInterrupt:
+        # Each step commits whole or not at all, so stopping anywhere loses nothing decided.
+        console.print(INTERRUPTED_MESSAGE, markup=False)
+        return EXIT_INTERRUPTED
     finally:
         connection.close()
 
@@ -233,7 +245,8 @@ def run_on(
     """Run the pipeline on an open inbox: the local file, or a remote inbox's copy in
     memory (moderation.pipeline.remote)."""
     if command_line.log:
-        for line in log_lines(connection):
+        posts = load_posts(settings.comments_json)
+        for line in log_lines(connection, posts):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         return EXIT_OK
     return _run(connection, settings, command_line, console, interactive)
@@ -264,7 +277,14 @@ def _run(
 
     if command_line.dry_run:
         if verdicts:
-            console.print(verdict_table(verdicts, "Would decide (dry run: nothing written)"))
+            console.print(
+                verdict_table(
+                    verdicts,
+                    comments_by_id(connection, verdicts),
+                    posts,
+                    "Would decide (dry run: nothing written)",
+                )
+            )
         report = publish.publish(connection, settings.comments_dir, settings.timezone, dry_run=True)
         approving = sum(verdict.status is Status.APPROVED for verdict in verdicts.values())
         console.print(
@@ -276,7 +296,11 @@ def _run(
     for refused in apply_verdicts(connection, verdicts):
         console.print(f"Left as it is: {refused}.", markup=False, highlight=False, soft_wrap=True)
     if 0 < len(verdicts) <= TABLE_UP_TO:
-        console.print(verdict_table(verdicts, "Automatic decisions"))
+        console.print(
+            verdict_table(
+                verdicts, comments_by_id(connection, verdicts), posts, "Automatic decisions"
+            )
+        )
     counts = Counter(str(v.status) if v.status else "still pending" for v in verdicts.values())
     console.print(
         f"Checked {counted(len(verdicts), 'new comment')}: "
@@ -288,7 +312,16 @@ def _run(
             "pending, with the reason, for the next run."
         )
 
-    _review(connection, settings, command_line, console, posts, akismet_settings, interactive)
+    reviewed = _review(
+        connection, settings, command_line, console, posts, akismet_settings, interactive
+    )
+    if reviewed is not None and reviewed.interrupted:
+        console.print(
+            f"Stopped (Ctrl-C): your {counted(reviewed.saved(), 'decision')} and the automatic "
+            "ones are saved in the inbox; nothing was published this time.",
+            markup=False,
+        )
+        return EXIT_INTERRUPTED
 
     report = publish.publish(
         connection, settings.comments_dir, settings.timezone, notifier=notifier
@@ -356,16 +389,17 @@ def _review(
     posts: Mapping[str, PostEntry],
     akismet_settings: AkismetSettings | None,
     interactive: bool | None,
-) -> None:
+) -> ReviewResult | None:
+    """The author's review on a terminal, or the waiting list without one (None)."""
     statuses = [Status.HELD, Status.SPAM] if command_line.review_spam else [Status.HELD]
     to_review = inbox.comments_with_status(connection, *statuses)
     if not to_review:
-        return
+        return None
     if interactive is None:
         interactive = sys.stdin.isatty()
     if command_line.no_input or not interactive:
-        console.print(waiting_table(to_review))
-        return
+        console.print(waiting_table(to_review, posts))
+        return None
     result = review(
         console,
         connection,
@@ -375,7 +409,16 @@ def _review(
         make_correction(akismet_settings, posts),
         settings.author_name,
     )
-    console.print(summary_table(result))
+    if not result.interrupted:
+        console.print(summary_table(result, posts))
+    return result
+
+
+def comments_by_id(
+    connection: sqlite3.Connection, ids: Mapping[str, object]
+) -> dict[str, sqlite3.Row]:
+    """The inbox rows of these comments, for tables that name their authors and posts."""
+    return {comment_id: inbox.get_comment(connection, comment_id) for comment_id in ids}
 
 
 def mail_after_rebuild(settings: ProjectSettings) -> None:
@@ -411,7 +454,8 @@ def run_project(
     try:
         with one_run_at_a_time(settings.inbox):
             code = run(settings, command_line, console)
-            if rebuild is not None and not command_line.dry_run and code != EXIT_KEY_REFUSED:
+            stopped = code in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED)
+            if rebuild is not None and not command_line.dry_run and not stopped:
                 rebuild()
                 # Replies are mailed once the page they link to shows them.
                 mail_after_rebuild(settings)

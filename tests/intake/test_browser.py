@@ -148,21 +148,32 @@ def test_js_like_raises_the_count_once(browser, site):
     assert likes.inner_text() == "Liked by 2 people"
     button = page.locator("#comment-bt-juniper form.like-form button")
 
+    # Issue 15: after her own like the count reads as WordPress words it, "you and N others".
     button.click()
     page.wait_for_function(
         "() => document.querySelector('.comment-likes[data-comment-id=\"bt-juniper\"]')"
-        ".textContent === 'Liked by 3 people'"
+        ".textContent === 'Liked by you and 2 others'"
     )
     button.click()
     page.wait_for_timeout(500)
-    assert likes.inner_text() == "Liked by 3 people"
+    assert likes.inner_text() == "Liked by you and 2 others"
 
     page.reload()  # the count is the live one after a reload too, before any rebuild
     page.wait_for_function(
         "() => document.querySelector('.comment-likes[data-comment-id=\"bt-juniper\"]')"
-        ".textContent === 'Liked by 3 people'"
+        ".textContent === 'Liked by you and 2 others'"
     )
     context.close()
+
+    # Another reader sees the same live count, 3, in the plain words.
+    stranger = browser.new_context()
+    page = stranger.new_page()
+    page.goto(site[0] + POST_URL)
+    page.wait_for_function(
+        "() => document.querySelector('.comment-likes[data-comment-id=\"bt-juniper\"]')"
+        ".textContent === 'Liked by 3 people'"
+    )
+    stranger.close()
 
 
 # --- without JavaScript ---

@@ -13,12 +13,53 @@
     return;
   }
 
-  // The same words the static page uses (threaded_comments.markup.likes_text).
-  function likesText(count) {
+  // The same words the static page uses (threaded_comments.likes_text), and after her
+  // own like, the words WordPress uses: "Liked by you and N others".
+  function likesText(count, mine) {
+    if (mine) {
+      var others = Math.max(count - 1, 0);
+      return "Liked by you" + (others ? " and " + others + (others === 1 ? " other" : " others") : "");
+    }
     if (count <= 0) {
       return "";
     }
     return count === 1 ? "Liked by 1 person" : "Liked by " + count + " people";
+  }
+
+  // Which comments she liked, remembered on this device only (no cookie is sent).
+  var LIKED_KEY = "between-sessions:liked";
+
+  function likedSet() {
+    try {
+      return JSON.parse(window.localStorage.getItem(LIKED_KEY)) || {};
+    } catch (error) {
+      return {};  // storage switched off or unreadable: nothing remembered
+    }
+  }
+
+  function rememberLike(key) {
+    var liked = likedSet();
+    liked[key] = true;
+    try {
+      window.localStorage.setItem(LIKED_KEY, JSON.stringify(liked));
+    } catch (error) {
+      // Storage full or switched off: the like still counts; only the memory is lost.
+    }
+  }
+
+  function likeKey(commentId) {
+    var likeForm = comments.querySelector("form.like-form");
+    return (likeForm ? likeForm.elements.post.value : "") + "/" + commentId;
+  }
+
+  function markLiked(commentId) {
+    // By id, not a selector: a comment id may hold a ".".
+    var comment = document.getElementById("comment-" + commentId);
+    var button = comment ? comment.querySelector("form.like-form button") : null;
+    if (button) {
+      button.setAttribute("aria-pressed", "true");
+      button.textContent = "Liked";
+    }
   }
 
   function sendForm(form) {
@@ -131,7 +172,20 @@
     (care || notice).focus();
   }
 
+  // After a refusal the "awaiting moderation" notice of an earlier post is stale.
+  function hidePending(form) {
+    var received = form.parentNode.querySelector(".comment-received");
+    if (received) {
+      received.parentNode.removeChild(received);
+    }
+    var pending = document.getElementById("comment-pending");
+    if (pending) {
+      pending.classList.add("is-dismissed");
+    }
+  }
+
   function showError(form, text) {
+    hidePending(form);
     var error = messageBefore(form, "comment-error", "alert");
     error.textContent = "Your comment was not sent: " + text + " What you wrote is still in the form.";
     error.focus();
@@ -162,19 +216,17 @@
   function showLikes(commentId, count) {
     var element = comments.querySelector('.comment-likes[data-comment-id="' + commentId + '"]');
     if (element) {
-      element.textContent = likesText(count);
+      element.textContent = likesText(count, likedSet()[likeKey(commentId)] === true);
     }
   }
 
   function onLikeSubmit(event) {
     var form = event.target;
     event.preventDefault();
-    var button = form.querySelector("button");
     sendForm(form).then(function (answer) {
+      rememberLike(likeKey(answer.comment));
       showLikes(answer.comment, answer.likes);
-      if (button) {
-        button.setAttribute("aria-pressed", "true");
-      }
+      markLiked(answer.comment);
     }, function () {
       // Let the plain form post try: the intake answers it with the post or a clear page.
       form.submit();
@@ -201,9 +253,15 @@
       });
   }
 
-  // Counts change in place after a like: let screen readers hear the new one.
+  // Counts change in place after a like: let screen readers hear the new one. The buttons
+  // of the comments she liked on an earlier visit say so from the start.
   Array.prototype.forEach.call(comments.querySelectorAll(".comment-likes"), function (element) {
     element.setAttribute("aria-live", "polite");
+    var commentId = element.getAttribute("data-comment-id");
+    // refreshLikes() then words her count "Liked by you and N others".
+    if (likedSet()[likeKey(commentId)] === true) {
+      markLiked(commentId);
+    }
   });
 
   comments.addEventListener("submit", function (event) {

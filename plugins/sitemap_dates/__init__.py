@@ -1,0 +1,3 @@
+from .sitemap_dates import register
+
+__all__ = ["register"]
