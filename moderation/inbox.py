@@ -182,6 +182,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE comments ADD COLUMN author_role TEXT;
     """,
+    # 8 (issue 15): the intake's rate limits, so that restarting it does not clear them.
+    # `kind` names the limit (moderation.intake.ratelimit); `key_digest` is a hash of what
+    # is limited (an address, a comment), never the address itself; `at` is in seconds since
+    # the epoch. A row outlives its limit's window only until the intake next starts or purges.
+    """
+    CREATE TABLE rate_events (
+        kind TEXT NOT NULL,
+        key_digest TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX rate_events_kind_at ON rate_events (kind, at);
+    """,
 )
 
 
@@ -619,3 +631,32 @@ def holds_comment(connection: sqlite3.Connection, comment: NewComment) -> bool:
         ).fetchone()
         is not None
     )
+
+
+def record_rate_event(
+    connection: sqlite3.Connection, kind: str, key_digest: str, at: float
+) -> None:
+    """Count one event against a rate limit (inside the caller's transaction)."""
+    connection.execute(
+        "INSERT INTO rate_events (kind, key_digest, at) VALUES (?, ?, ?)", (kind, key_digest, at)
+    )
+
+
+def rate_events_since(
+    connection: sqlite3.Connection, kind: str, since: float
+) -> list[tuple[str, float]]:
+    """The events of one limit after `since`, oldest first, as (key digest, time)."""
+    return [
+        (row["key_digest"], row["at"])
+        for row in connection.execute(
+            "SELECT key_digest, at FROM rate_events WHERE kind = ? AND at > ? ORDER BY at",
+            (kind, since),
+        )
+    ]
+
+
+def forget_rate_events(connection: sqlite3.Connection, kind: str, before: float) -> int:
+    """Delete one limit's events from before `before` (out of its window); returns how many."""
+    return connection.execute(
+        "DELETE FROM rate_events WHERE kind = ? AND at <= ?", (kind, before)
+    ).rowcount

@@ -46,7 +46,8 @@ from starlette.routing import Route
 from moderation import inbox
 from moderation.inbox import Status
 from moderation.intake.forms import Refusal
-from moderation.intake.ratelimit import RateLimiter, client_address
+from moderation.intake.pages import human_wait
+from moderation.intake.ratelimit import client_address
 
 if TYPE_CHECKING:
     from moderation.intake.app import Intake
@@ -76,7 +77,7 @@ class AdminAPI:
     def __init__(self, intake: Intake, token: str) -> None:
         self.intake = intake
         self.digest = token_digest(token)
-        self.failures = RateLimiter(*FAILED_ATTEMPTS_LIMIT)
+        self.failures = intake.admin_failures
 
     def routes(self) -> list[Route]:
         guarded = self.intake.guarded
@@ -96,7 +97,7 @@ class AdminAPI:
             if wait:
                 raise Refusal(
                     429,
-                    f"Too many wrong tokens; wait {wait} seconds.",
+                    f"Too many wrong tokens; wait {human_wait(wait)}.",
                     headers={"Retry-After": str(wait)},
                 )
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -104,6 +105,7 @@ class AdminAPI:
                 token_digest(given.strip()), self.digest
             ):
                 self.failures.hit(address)
+                await self.intake.writer.write(partial(self.failures.remember, key=address))
                 log.warning(
                     "admin: refused a request to %s: missing or wrong token", request.url.path
                 )

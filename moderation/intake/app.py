@@ -41,7 +41,7 @@ from threaded_comments import PostEntry, likes_text
 
 from moderation import inbox, notify, subscriptions
 from moderation.intake import pages
-from moderation.intake.admin import admin_routes
+from moderation.intake.admin import FAILED_ATTEMPTS_LIMIT, admin_routes
 from moderation.intake.care import care_answer, care_html, needs_care, placeholder_left
 from moderation.intake.forms import (
     JSON_TYPE,
@@ -102,9 +102,10 @@ class Intake:
         self.writer = InboxWriter(
             settings.inbox, synchronous=options.synchronous, max_batch=options.max_batch
         )
-        self.comment_limits = limiter(options.comment_rate_limit)
-        self.like_limits = limiter(options.like_rate_limit)
-        self.comment_like_limits = limiter(options.comment_like_rate_limit)
+        self.comment_limits = limiter("comments", options.comment_rate_limit)
+        self.like_limits = limiter("likes", options.like_rate_limit)
+        self.comment_like_limits = limiter("comment-likes", options.comment_like_rate_limit)
+        self.admin_failures = RateLimiter("admin-failures", *FAILED_ATTEMPTS_LIMIT)
         self.waiting_cap = (
             WaitingCap(options.max_waiting, partial(self.writer.read, inbox.count_waiting))
             if options.max_waiting is not None
@@ -144,6 +145,17 @@ class Intake:
                 )
             ),
         ]
+
+    @property
+    def rate_limits(self) -> list[RateLimiter]:
+        """Every limit this intake keeps (a limit set to None in the settings is off)."""
+        every = (self.comment_limits, self.like_limits, self.comment_like_limits)
+        return [limits for limits in (*every, self.admin_failures) if limits is not None]
+
+    def load_rate_limits(self, connection: sqlite3.Connection) -> None:
+        """Start every limit from the events the inbox still holds (a restart clears none)."""
+        for limits in self.rate_limits:
+            limits.load(connection)
 
     def close(self) -> None:
         """Commit what is queued and stop the writer."""
@@ -196,6 +208,7 @@ class Intake:
 
         def store(connection: sqlite3.Connection) -> tuple[str, bool]:
             comment_id = inbox.insert_comment(connection, comment)
+            remember(self.comment_limits, connection, address)
             if care:
                 notify.announce_care(connection, self.notifier, comment_id, comment, post.title)
             subscribed = wants_replies and subscriptions.subscribe(
@@ -328,6 +341,8 @@ class Intake:
         user_agent = request.headers.get("user-agent", "")
 
         def record(connection: sqlite3.Connection) -> tuple[bool, int]:
+            remember(self.like_limits, connection, address)
+            remember(self.comment_like_limits, connection, f"{post.slug}/{like.comment}")
             salt = inbox.like_salt(connection, period)
             added = inbox.add_like(
                 connection, post.slug, like.comment, reader_hash(salt, address, user_agent)
@@ -446,8 +461,8 @@ class Intake:
         return endpoint
 
 
-def limiter(limit: tuple[int, int] | None) -> RateLimiter | None:
-    return RateLimiter(*limit) if limit else None
+def limiter(kind: str, limit: tuple[int, int] | None) -> RateLimiter | None:
+    return RateLimiter(kind, *limit) if limit else None
 
 
 def reserve(limits: RateLimiter | None, key: str, what: str) -> None:
@@ -467,6 +482,12 @@ def refund(limits: RateLimiter | None, key: str) -> None:
     """Give back a reservation whose request failed."""
     if limits is not None:
         limits.refund(key)
+
+
+def remember(limits: RateLimiter | None, connection: sqlite3.Connection, key: str) -> None:
+    """Keep a reservation in the inbox, in the transaction that stores what it counted."""
+    if limits is not None:
+        limits.remember(connection, key)
 
 
 async def read_body(request: Request, limit: int, seconds: float) -> bytes:
@@ -532,6 +553,7 @@ def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middlew
                 "intake: CARE['RESOURCES'] still holds the sample's helpline placeholder; "
                 "readers are not shown it (see README, A reader in crisis)"
             )
+        await intake.writer.write(intake.load_rate_limits)
         purging = asyncio.create_task(purge_daily(intake))
         intake.mail.start()
         yield

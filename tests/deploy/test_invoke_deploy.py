@@ -1,4 +1,5 @@
-"""`invoke publish` and `invoke deploy`, typed in a copy of the project, to a local folder."""
+"""`invoke publish` and `invoke deploy`, typed in a copy of the project, to a local folder
+and over SSH (a real sshd on loopback, as a blogger's "user@host:/path" target reaches it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.deploy import ssh_server
 from tests.support.intake import INVOKE, copy_project, invoke_serve
 
 SITE_URL = "https://maren-between-sessions.example.net"
@@ -98,3 +100,47 @@ def test_the_local_feeds_name_the_port_that_serves_them(checkout: Path) -> None:
         feed = httpx.get(url + "/feeds/all.atom.xml").text
     assert f"{url}/" in feed
     assert "127.0.0.1:8000" not in feed
+
+
+def test_deploy_over_ssh_sends_the_site_and_then_only_what_changed(
+    checkout: Path, tmp_path: Path
+) -> None:
+    live = tmp_path / "server" / "www"
+    live.parent.mkdir()  # the server's /var/www, made when it was set up
+    with ssh_server(tmp_path / "sshd") as server:
+        env = {
+            "BETWEEN_SESSIONS_SITEURL": SITE_URL,
+            "BETWEEN_SESSIONS_DEPLOY_TARGET": server.target(live),
+            "RSYNC_RSH": server.rsync_rsh,
+        }
+        first = invoke(checkout, "deploy", **env)
+        assert first.returncode == 0, first.stderr
+        post = live / "2016/03/texting-my-therapist/index.html"
+        assert f'href="{SITE_URL}/theme/' in post.read_text(encoding="utf-8")
+        assert (live / "comments.json").is_file()
+        # Readable by the web server's user, whatever the author's umask.
+        assert post.stat().st_mode & 0o777 == 0o644
+
+        again = invoke(checkout, "deploy", **env)
+        assert again.returncode == 0, again.stderr
+        assert "deploy: 0 file(s) sent or deleted" in again.stdout
+
+
+def test_an_unreachable_server_is_a_clear_failure_and_changes_nothing(
+    checkout: Path, tmp_path: Path
+) -> None:
+    live = tmp_path / "server" / "www"
+    with ssh_server(tmp_path / "sshd") as server:
+        target, rsync_rsh = server.target(live), server.rsync_rsh
+    # The server is gone: the deploy says so and the author's build is untouched.
+    failed = invoke(
+        checkout,
+        "deploy",
+        BETWEEN_SESSIONS_SITEURL=SITE_URL,
+        BETWEEN_SESSIONS_DEPLOY_TARGET=target,
+        RSYNC_RSH=rsync_rsh,
+    )
+    assert failed.returncode == 1
+    assert "rsync to" in failed.stderr and "failed" in failed.stderr
+    assert (checkout / "output-publish/index.html").is_file()
+    assert not live.exists()

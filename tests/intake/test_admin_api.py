@@ -81,6 +81,19 @@ def test_wrong_tokens_are_limited_per_address(admin_intake: str):
     assert httpx.get(admin_intake + "/api/admin/inbox", headers=authorised()).status_code == 429
 
 
+def test_restarting_the_intake_does_not_reset_the_wrong_token_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("BETWEEN_SESSIONS_ADMIN_TOKEN", TOKEN)
+    with running(create_app(intake_settings_for(tmp_path))) as url:
+        for n in range(10):
+            httpx.get(url + "/api/admin/inbox", headers=authorised(f"guess-{n}"))
+    with running(create_app(intake_settings_for(tmp_path))) as url:
+        answer = httpx.get(url + "/api/admin/inbox", headers=authorised("guess-10"))
+    assert answer.status_code == 429
+    assert "about 10 minutes" in answer.text
+
+
 def test_the_inbox_carries_the_review_context(admin_intake: str):
     comment = the_comment(admin_intake)
     assert comment["status"] == "pending"

@@ -314,6 +314,29 @@ def test_comment_flood_from_one_address_gets_429_with_retry_after(tmp_path):
     assert sorted(row["body"] for row in inbox_rows(tmp_path)) == [f"Note {n}" for n in range(5)]
 
 
+def test_restarting_the_intake_does_not_clear_its_rate_limits(tmp_path):
+    with running_intake(tmp_path, comment_rate_limit=(2, 600), like_rate_limit=(1, 60)) as url:
+        posted = [
+            httpx.post(f"{url}/api/comments", json=valid_comment(comment=f"Note {n}"))
+            for n in range(2)
+        ]
+        liked = httpx.post(f"{url}/api/likes", json={"post": OPEN_POST, "comment": "c001"})
+    assert [answer.status_code for answer in posted] == [202, 202] and liked.status_code == 200
+
+    # A restart (a deploy, a crash, the server's reboot) starts from what the inbox kept.
+    with running_intake(tmp_path, comment_rate_limit=(2, 600), like_rate_limit=(1, 60)) as url:
+        third = httpx.post(f"{url}/api/comments", json=valid_comment(comment="Note 2"))
+        again = httpx.post(f"{url}/api/likes", json={"post": OPEN_POST, "comment": "c002"})
+    assert third.status_code == 429 and "about 10 minutes" in third.json()["error"]
+    assert again.status_code == 429
+    assert sorted(row["body"] for row in inbox_rows(tmp_path)) == ["Note 0", "Note 1"]
+
+    # What the inbox keeps for the limits names no address.
+    kept = [(row["kind"], row["key_digest"]) for row in inbox_rows(tmp_path, "rate_events")]
+    assert sorted(kind for kind, _ in kept) == ["comment-likes", "comments", "comments", "likes"]
+    assert not any("127.0.0.1" in digest for _, digest in kept)
+
+
 def test_refused_comments_do_not_use_up_the_rate_limit(tmp_path):
     with running_intake(tmp_path, comment_rate_limit=(2, 600)) as url:
         for _ in range(5):

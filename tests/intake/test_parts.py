@@ -97,7 +97,7 @@ def test_every_website_the_form_accepts_is_kept_by_the_comment_file(website):
 
 def test_rate_limiter_slides_its_window():
     now = [1000.0]
-    limits = RateLimiter(2, 60, clock=lambda: now[0])
+    limits = RateLimiter("test", 2, 60, clock=lambda: now[0])
     limits.hit("a")
     limits.hit("a")
     assert limits.retry_after("a") == 60

@@ -26,10 +26,10 @@ UNIT = DEPLOY / "between-sessions-intake.service"
 WEB_SERVERS = {"caddy": "/usr/bin/caddy", "nginx": "/usr/sbin/nginx"}
 
 
-def require_tool(path: str) -> str:
+def require_tool(path: str, package: str | None = None) -> str:
     """`path` if it is installed; missing: skip loudly, or fail under CI."""
     if shutil.which(path) is None:
-        message = f"{path} is missing: apt-get install -y {Path(path).name}"
+        message = f"{path} is missing: apt-get install -y {package or Path(path).name}"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(f"DEPLOY TEST SKIPPED: {message}")
@@ -226,3 +226,68 @@ def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
         web_server("caddy", www, intake_port, root / "caddy", web_port) as url,
     ):
         yield GoingLive(url, server, www, laptop, log)
+
+
+@dataclass(frozen=True)
+class SshServer:
+    """A real sshd on loopback that lets this user in with one key: what `invoke deploy`
+    needs to reach a server, as `RSYNC_RSH` (rsync's own variable) tells rsync to."""
+
+    port: int
+    rsync_rsh: str
+
+    def target(self, folder: Path) -> str:
+        return f"{getpass.getuser()}@127.0.0.1:{folder}"
+
+
+@contextmanager
+def ssh_server(work: Path) -> Iterator[SshServer]:
+    """sshd on a free loopback port, with its own host key, config and authorized key."""
+    sshd = require_tool("/usr/sbin/sshd", package="openssh-server")
+    work.mkdir(parents=True, exist_ok=True)
+    for key in ("host_key", "client_key"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(work / key)], check=True
+        )
+    shutil.copy(work / "client_key.pub", work / "authorized_keys")
+    port = free_port()
+    config = work / "sshd_config"
+    config.write_text(
+        f"""ListenAddress 127.0.0.1
+Port {port}
+HostKey {work / "host_key"}
+AuthorizedKeysFile {work / "authorized_keys"}
+PidFile {work / "sshd.pid"}
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+""",
+        encoding="utf-8",
+    )
+    # sshd refuses to start without its privilege separation folder (Debian makes it at boot).
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    log = work / "sshd.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=sink)
+    rsync_rsh = shlex.join(
+        [
+            "ssh",
+            "-p",
+            str(port),
+            "-i",
+            str(work / "client_key"),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            f"UserKnownHostsFile={work / 'known_hosts'}",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+        ]
+    )
+    with listening(process, port, lambda: log.read_text(errors="replace")):
+        yield SshServer(port, rsync_rsh)
