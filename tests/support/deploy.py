@@ -114,10 +114,17 @@ def listening(process: subprocess.Popen, port: int, output: Callable[[], str]) -
 
 @contextmanager
 def web_server(
-    name: str, site_root: Path, intake_port: int, work: Path, port: int | None = None
+    name: str,
+    site_root: Path,
+    intake_port: int,
+    work: Path,
+    port: int | None = None,
+    https: bool = False,
 ) -> Iterator[str]:
     """Caddy or nginx, run with the shipped config on `port` (a free loopback port by
-    default); yields its URL."""
+    default); yields its URL. `https` (Caddy): as a live site, over HTTPS, with a
+    certificate from Caddy's own local authority (`caddy_root_certificate`), since a
+    loopback address gets none from Let's Encrypt."""
     binary = require_tool(WEB_SERVERS[name])
     port = port or free_port()
     work.mkdir(parents=True, exist_ok=True)
@@ -125,17 +132,18 @@ def web_server(
         "SITE_ROOT": str(site_root),
         "INTAKE_PORT": str(intake_port),
     }
+    scheme = "https" if https else "http"
     if name == "caddy":
         env = {
             **os.environ,
             **names,
-            "SITE_ADDRESS": f"http://127.0.0.1:{port}",
+            "SITE_ADDRESS": f"{scheme}://127.0.0.1:{port}",
             "CADDY_ADMIN": f"127.0.0.1:{free_port()}",
             "HOME": str(work),
             "XDG_DATA_HOME": str(work / "data"),
             "XDG_CONFIG_HOME": str(work / "config"),
         }
-        command = [binary, "run", "--config", str(DEPLOY / "Caddyfile"), "--adapter", "caddyfile"]
+        command = [binary, "run", "--config", str(caddyfile(work)), "--adapter", "caddyfile"]
     else:
         env = {**os.environ, **names, "SITE_ADDRESS": f"127.0.0.1:{port}"}
         command = [binary, "-p", str(work), "-c", str(nginx_main_config(work, env))]
@@ -144,7 +152,29 @@ def web_server(
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     with listening(process, port, lambda: log.read_text(encoding="utf-8")):
-        yield f"http://127.0.0.1:{port}"
+        yield f"{scheme}://127.0.0.1:{port}"
+
+
+def caddyfile(work: Path) -> Path:
+    """The shipped Caddyfile with two global options a test adds for HTTPS on loopback:
+    its local authority stays out of this machine's trust store (Caddy, as root, would add
+    it), and no redirect server takes port 80."""
+    shipped = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    admin_line = "\tadmin {$CADDY_ADMIN:localhost:2019}\n"
+    assert admin_line in shipped, "the Caddyfile's global options moved"
+    path = work / "Caddyfile"
+    path.write_text(
+        shipped.replace(
+            admin_line, admin_line + "\tskip_install_trust\n\tauto_https disable_redirects\n"
+        )
+    )
+    return path
+
+
+def caddy_root_certificate(work: Path) -> Path:
+    """The root certificate of the local authority Caddy made under `work` (its HTTPS
+    certificate for a loopback address is signed by it): what a client must trust."""
+    return work / "data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
 
 
 def nginx_main_config(work: Path, env: dict[str, str]) -> Path:
@@ -199,9 +229,10 @@ class GoingLive:
 
 
 @contextmanager
-def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
-    """Everything in `root`: the intake (admin API on with `admin_token`) behind Caddy,
-    reading the live site's comments.json, and a fresh laptop checkout (nothing deployed)."""
+def going_live(root: Path, admin_token: str, https: bool = False) -> Iterator[GoingLive]:
+    """Everything in `root`: the intake (admin API on with `admin_token`) behind Caddy
+    (over HTTPS with `https`: see `web_server`), reading the live site's comments.json, and
+    a fresh laptop checkout (nothing deployed)."""
     server = checkout_with_venv(root / "srv")
     www = root / "www"
     laptop = root / "laptop"
@@ -218,12 +249,12 @@ def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
     environment = {
         "BETWEEN_SESSIONS_ADMIN_TOKEN": admin_token,
         "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
-        "BETWEEN_SESSIONS_SITEURL": f"http://127.0.0.1:{web_port}",
+        "BETWEEN_SESSIONS_SITEURL": f"{'https' if https else 'http'}://127.0.0.1:{web_port}",
     }
     log = root / "intake.log"
     with (
         intake_from_unit(server, environment, log) as intake_port,
-        web_server("caddy", www, intake_port, root / "caddy", web_port) as url,
+        web_server("caddy", www, intake_port, root / "caddy", web_port, https) as url,
     ):
         yield GoingLive(url, server, www, laptop, log)
 
