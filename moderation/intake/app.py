@@ -553,7 +553,12 @@ def app_around(intake: Intake, routes: list[BaseRoute], middleware: list[Middlew
                 "intake: CARE['RESOURCES'] still holds the sample's helpline placeholder; "
                 "readers are not shown it (see README, A reader in crisis)"
             )
-        await intake.writer.write(intake.load_rate_limits)
+        try:
+            await intake.writer.write(intake.load_rate_limits)
+        except Exception:
+            # The intake still starts: each request then answers 503 while the inbox is
+            # unusable, and the limits count from now, as they did before they were kept.
+            log.exception("intake: the rate limits could not be loaded from the inbox")
         purging = asyncio.create_task(purge_daily(intake))
         intake.mail.start()
         yield
