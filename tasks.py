@@ -88,6 +88,21 @@ def deploy(c):
     send_live(publish_build())
 
 
+@task(name="gh-pages")
+def gh_pages(c, branch="gh-pages", remote="origin"):
+    """`invoke publish`, then commit the result onto a GitHub Pages branch and push it."""
+    from invoke import Exit
+
+    from moderation.deploy import DeployError, deploy_to_github_pages
+
+    settings = publish_build()
+    try:
+        deploy_to_github_pages(settings, branch, remote)
+    except DeployError as error:
+        raise Exit(f"gh-pages: {error}", code=1) from None
+    print(f"gh-pages: {settings.output_dir.name}/ is on {branch}, pushed to {remote}")
+
+
 def send_live(settings: ProjectSettings) -> None:
     """rsync the publish build to DEPLOY_TARGET, saying how many files changed."""
     from invoke import Exit

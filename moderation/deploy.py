@@ -7,11 +7,16 @@ writes every file anew, so their times say nothing; and without --times an uncha
 file keeps its time on the server, so readers' caches keep it), and --delay-updates with
 --delete-after keeps a reader from seeing a half-deployed site: rsync puts every new file
 beside the old one first, renames them all in place at the end, then deletes what is gone.
+
+`invoke gh-pages` puts the same build on a GitHub Pages branch instead, with ghp-import
+(pelican-quickstart's `gh_pages` task).
 """
 
 from __future__ import annotations
 
 import subprocess
+import sys
+from datetime import UTC, datetime
 
 from moderation.settings import DEPLOY_TARGET_ENV, ProjectSettings
 
@@ -75,3 +80,45 @@ def deploy(settings: ProjectSettings) -> list[str]:
         for line in result.stdout.splitlines()
         if line[:2] in ("<f", ">f") or line.startswith("*deleting")
     ]
+
+
+def github_pages_command(settings: ProjectSettings, branch: str, remote: str) -> list[str]:
+    """The ghp-import command line that commits the publish build onto `branch` and pushes
+    it to `remote`. --no-jekyll: GitHub's Jekyll would hide files and folders starting
+    with an underscore; the site is built already."""
+    return [
+        sys.executable,
+        "-m",
+        "ghp_import",
+        "--no-jekyll",
+        "--push",
+        "--remote",
+        remote,
+        "--branch",
+        branch,
+        "--message",
+        f"Publish the site ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        str(settings.output_dir),
+    ]
+
+
+def deploy_to_github_pages(settings: ProjectSettings, branch: str, remote: str) -> None:
+    """Commit the publish build onto `branch` of the project's git repository and push it.
+
+    GitHub Pages serves static files only: the comment intake runs elsewhere (README,
+    "GitHub Pages"). The author's own branches and working tree are not touched: ghp-import
+    writes the branch with `git fast-import`.
+    """
+    if not (settings.output_dir / "index.html").is_file():
+        raise DeployError(f"{settings.output_dir} holds no built site; run `invoke publish`.")
+    result = subprocess.run(
+        github_pages_command(settings, branch, remote),
+        cwd=settings.settings_file.parent,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise DeployError(
+            f"ghp-import onto {branch} and push to {remote} failed ({result.returncode}): "
+            f"{(result.stderr or result.stdout).strip()}"
+        )

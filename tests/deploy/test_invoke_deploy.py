@@ -4,6 +4,7 @@ and over SSH (a real sshd on loopback, as a blogger's "user@host:/path" target r
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.deploy import ssh_server
-from tests.support.intake import INVOKE, copy_project, invoke_serve
+from tests.support.intake import INVOKE, PROJECT_ROOT, copy_project, invoke_serve
 
 SITE_URL = "https://maren-between-sessions.example.net"
 
@@ -144,3 +145,49 @@ def test_an_unreachable_server_is_a_clear_failure_and_changes_nothing(
     assert "rsync to" in failed.stderr and "failed" in failed.stderr
     assert (checkout / "output-publish/index.html").is_file()
     assert not live.exists()
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_gh_pages_pushes_the_publish_build_to_a_pages_branch(
+    checkout: Path, tmp_path: Path
+) -> None:
+    # The author's blog is a git repository with a remote, as on GitHub.
+    shutil.copy(PROJECT_ROOT / ".gitignore", checkout / ".gitignore")
+    remote = tmp_path / "github.git"
+    git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+    identity = ["-c", "user.name=Maren", "-c", "user.email=maren@example.net"]
+    git("init", "--quiet", "--initial-branch=main", cwd=checkout)
+    git("add", "-A", cwd=checkout)
+    git(*identity, "commit", "--quiet", "-m", "My blog", cwd=checkout)
+    git("remote", "add", "origin", str(remote), cwd=checkout)
+    before = git("status", "--porcelain", cwd=checkout)
+
+    result = invoke(
+        checkout,
+        "gh-pages",
+        BETWEEN_SESSIONS_SITEURL=SITE_URL,
+        GIT_AUTHOR_NAME="Maren",
+        GIT_AUTHOR_EMAIL="maren@example.net",
+        GIT_COMMITTER_NAME="Maren",
+        GIT_COMMITTER_EMAIL="maren@example.net",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    published = git("ls-tree", "-r", "--name-only", "gh-pages", cwd=remote).splitlines()
+    assert {"index.html", ".nojekyll", "2016/03/texting-my-therapist/index.html"} <= set(published)
+    post = git("show", "gh-pages:2016/03/texting-my-therapist/index.html", cwd=remote)
+    assert f'href="{SITE_URL}/theme/' in post
+    # Her own branch and working tree are as they were.
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=checkout).strip() == "main"
+    assert git("status", "--porcelain", cwd=checkout) == before
+
+
+def test_gh_pages_without_a_remote_says_so(checkout: Path) -> None:
+    git("init", "--quiet", cwd=checkout)
+    result = invoke(checkout, "gh-pages", BETWEEN_SESSIONS_SITEURL=SITE_URL)
+    assert result.returncode == 1
+    assert "gh-pages:" in result.stderr and "origin" in result.stderr
