@@ -11,7 +11,7 @@ import signal
 import string
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,9 +199,12 @@ class GoingLive:
 
 
 @contextmanager
-def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
-    """Everything in `root`: the intake (admin API on with `admin_token`) behind Caddy,
-    reading the live site's comments.json, and a fresh laptop checkout (nothing deployed)."""
+def going_live(
+    root: Path, admin_token: str, server_environment: Mapping[str, str] | None = None
+) -> Iterator[GoingLive]:
+    """Everything in `root`: the intake (admin API on with `admin_token`, and
+    `server_environment`, mail settings say) behind Caddy, reading the live site's
+    comments.json, and a fresh laptop checkout (nothing deployed)."""
     server = checkout_with_venv(root / "srv")
     www = root / "www"
     laptop = root / "laptop"
@@ -219,6 +222,7 @@ def going_live(root: Path, admin_token: str) -> Iterator[GoingLive]:
         "BETWEEN_SESSIONS_ADMIN_TOKEN": admin_token,
         "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
         "BETWEEN_SESSIONS_SITEURL": f"http://127.0.0.1:{web_port}",
+        **(server_environment or {}),
     }
     log = root / "intake.log"
     with (
