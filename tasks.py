@@ -4,6 +4,7 @@ Shaped after what `pelican-quickstart` generates, with Between Sessions' own tas
 (comment intake, moderation, WordPress import) beside the usual ones.
 """
 
+import json
 import shlex
 import shutil
 import sys
@@ -24,13 +25,20 @@ def pelican_run(settings: ProjectSettings, port: int | None = None) -> None:
 
     `port`: the local port the site is served on, which its feeds then name.
     """
+    from moderation.notify import offers_reply_mail
+
+    # The form's reply-mail box, only where reply mail can be sent (the theme's default: shown).
+    overrides = [f"REPLY_MAIL_OFFERED={json.dumps(offers_reply_mail(settings.notify))}"]
+    if port is not None:
+        overrides.append(f'FEED_DOMAIN="http://127.0.0.1:{port}"')
     arguments = [
         *("-s", str(settings.settings_file)),
         *("-o", str(settings.output_dir)),
         str(settings.content_dir),
+        # Last, and one -e for them all: it takes every word after it, and Pelican keeps
+        # only the last -e it is given.
+        *("-e", *overrides),
     ]
-    if port is not None:
-        arguments += ["-e", f'FEED_DOMAIN="http://127.0.0.1:{port}"']
     # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
     pelican_main(["--fatal", "errors", *arguments])
 
