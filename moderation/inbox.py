@@ -188,7 +188,7 @@ MIGRATIONS: tuple[str, ...] = (
     # and each outbox message's one Message-ID, the same on every try (moderation.mail).
     """
     ALTER TABLE subscriptions ADD COLUMN confirmed_from_its_mail INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE outbox ADD COLUMN message_id TEXT;
+    ALTER TABLE outbox ADD COLUMN message_id_header TEXT;
     """,
 )
 
