@@ -109,7 +109,11 @@ def subscriptions_section(
     )
     return (
         '<section class="reply-subscriptions"><h2>Emails about replies</h2>'
-        + (f"<ul>{items}</ul>" if items else "<p>None left for this comment’s address.</p>")
+        + (
+            f"<ul>{items}</ul>"
+            if items
+            else "<p>None left to show here. Every reply email also has a link that stops it.</p>"
+        )
         + "</section>"
     )
 

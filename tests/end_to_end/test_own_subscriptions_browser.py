@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.intake import copy_project, free_port, invoke_serve
+from tests.support.intake import copy_project, free_port, invoke_serve, post_asking_for_replies
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.browser
@@ -41,14 +41,7 @@ def test_the_receipt_and_the_removal_page_show_her_reply_emails_and_stop_them(br
     with smtp, invoke_serve(root, {**env, **smtp.environment()}, port=port):
         context = browser.new_context(java_script_enabled=False)
         page = context.new_page()
-        page.goto(url + POST_URL)
-        form = page.locator("#commentform")
-        form.locator("input[name=author]").fill(READER[0])
-        form.locator("input[name=email]").fill(READER[1])
-        form.locator("textarea[name=comment]").fill(WORDS)
-        form.get_by_label("Email me when someone replies to my comment").check()
-        form.get_by_role("button", name="Post Comment").click()
-        page.wait_for_url("**/api/comments/receipt?**")
+        post_asking_for_replies(page, url + POST_URL, READER, WORDS)
 
         # The receipt: her request, not confirmed yet, with a button to drop it.
         listing = page.locator(".reply-subscriptions")

@@ -23,14 +23,6 @@ READER = "linden.reader@example.org"
 
 
 @pytest.fixture
-def mailbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    with SmtpServer(tmp_path) as server:
-        for name, value in server.environment().items():
-            monkeypatch.setenv(name, value)
-        yield server
-
-
-@pytest.fixture
 def intake(tmp_path: Path, mailbox: SmtpServer) -> Iterator[httpx.Client]:
     """An intake with reader mail on; its client sends the intake's own Origin on POSTs,
     as a browser on its pages does."""
