@@ -184,10 +184,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 8 (issue 14, session 5): a subscription confirmed by the button of its own mail, not
     # along with another (its address proven for its comment's private link, which then
-    # lists the address's other subscriptions: moderation.subscriptions.shown_to_writer);
+    # lists the address's other subscriptions: moderation.subscriptions.shown_to_writer),
+    # with an index for finding an address's subscriptions in any case;
     # and each outbox message's one Message-ID, the same on every try (moderation.mail).
     """
     ALTER TABLE subscriptions ADD COLUMN confirmed_from_its_mail INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX subscriptions_address ON subscriptions (lower(email));
     ALTER TABLE outbox ADD COLUMN message_id_header TEXT;
     """,
 )

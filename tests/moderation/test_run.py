@@ -221,7 +221,7 @@ def test_crisis_language_reaches_review_and_is_never_sent_to_akismet(project, co
     row = inbox.get_comment(connection, comment)
     assert (row["status"], row["needs_care"], row["akismet_verdict"]) == ("held", 1, None)
     assert standin.calls("comment-check") == []
-    assert "not sent to Akismet" in " ".join(log_lines(connection))
+    assert "not sent to Akismet" in " ".join(log_lines(connection, {}))
 
 
 def test_review_spam_lists_the_spam_too(project, connection, standin):
