@@ -122,6 +122,7 @@ NOTIFY = {
     "FROM": "Between Sessions <blog@between-sessions.example.org>",
     "DIGEST_MINUTES": 60,  # at most one digest of waiting comments this often
     "INTAKE_URL": None,  # where links in readers' mail point; None: SITEURL
+    "REPLY_BOX": None,  # the form's reply-mail box; None: shown when mail is on at the build
 }
 
 # Shown at once to a reader whose comment uses crisis language (issue 14). Set the helpline

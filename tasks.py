@@ -4,6 +4,7 @@ Shaped after what `pelican-quickstart` generates, with Between Sessions' own tas
 (comment intake, moderation, WordPress import) beside the usual ones.
 """
 
+import json
 import shlex
 import shutil
 import sys
@@ -24,13 +25,20 @@ def pelican_run(settings: ProjectSettings, port: int | None = None) -> None:
 
     `port`: the local port the site is served on, which its feeds then name.
     """
+    from moderation.notify import offers_reply_mail
+
+    # The form's reply-mail box, only where reply mail can be sent (the theme's default: shown).
+    overrides = [f"REPLY_MAIL_OFFERED={json.dumps(offers_reply_mail(settings.notify))}"]
+    if port is not None:
+        overrides.append(f'FEED_DOMAIN="http://127.0.0.1:{port}"')
     arguments = [
         *("-s", str(settings.settings_file)),
         *("-o", str(settings.output_dir)),
         str(settings.content_dir),
+        # Last, and one -e for them all: it takes every word after it, and Pelican keeps
+        # only the last -e it is given.
+        *("-e", *overrides),
     ]
-    if port is not None:
-        arguments += ["-e", f'FEED_DOMAIN="http://127.0.0.1:{port}"']
     # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
     pelican_main(["--fatal", "errors", *arguments])
 
@@ -84,8 +92,13 @@ def publish(c):
 
 @task
 def deploy(c):
-    """`invoke publish`, then rsync the result to DEPLOY_TARGET (only what changed)."""
-    send_live(publish_build())
+    """`invoke publish`, then rsync the result to DEPLOY_TARGET (only what changed); then
+    the intake at BETWEEN_SESSIONS_INBOX_URL, if set, sends the reply mail it held."""
+    import os
+
+    from moderation.pipeline.remote import INBOX_URL_ENV
+
+    send_live(publish_build(), os.environ.get(INBOX_URL_ENV))
 
 
 @task(name="gh-pages")
@@ -103,18 +116,38 @@ def gh_pages(c, branch="gh-pages", remote="origin"):
     print(f"gh-pages: {settings.output_dir.name}/ is on {branch}, pushed to {remote}")
 
 
-def send_live(settings: ProjectSettings) -> None:
-    """rsync the publish build to DEPLOY_TARGET, saying how many files changed."""
+def send_live(settings: ProjectSettings, inbox_url: str | None) -> None:
+    """rsync the publish build to DEPLOY_TARGET, saying how many files changed; then tell
+    the intake at `inbox_url` (if any) that the replies it holds mail for are live."""
+    import os
+
     from invoke import Exit
 
     from moderation.deploy import DeployError
     from moderation.deploy import deploy as run_deploy
+    from moderation.intake.admin import ADMIN_TOKEN_ENV
+    from moderation.pipeline.remote import RemoteInboxError, announce_deployed
 
     try:
         changes = run_deploy(settings)
     except DeployError as error:
         raise Exit(f"deploy: {error}", code=1) from None
     print(f"deploy: {len(changes)} file(s) sent or deleted at {settings.deploy_target}")
+    if not inbox_url:
+        return
+    unsent = (
+        "deploy: the site is live, but the intake was not told so: {why}\n"
+        "The reply mail it holds waits for the next `invoke deploy`."
+    )
+    token = os.environ.get(ADMIN_TOKEN_ENV)
+    if not token:
+        raise Exit(unsent.format(why=f"{ADMIN_TOKEN_ENV} is not set."), code=1)
+    try:
+        released = announce_deployed(inbox_url, token)
+    except RemoteInboxError as error:
+        raise Exit(unsent.format(why=error), code=error.exit_code) from None
+    if released:
+        print(f"deploy: {inbox_url} now sends the reply mail it held")
 
 
 # The livereload script's own port, as the livereload browser extensions expect it.
@@ -257,7 +290,7 @@ def moderate(
         )
     stopped = (EXIT_KEY_REFUSED, EXIT_ALREADY_RUNNING, EXIT_INTERRUPTED)
     if deploy and writes and code not in stopped:
-        send_live(settings if inbox_url and not no_build else publish_build())
+        send_live(settings if inbox_url and not no_build else publish_build(), inbox_url)
     if code:
         raise Exit(code=code)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterable
 
 from moderation import inbox
 
@@ -35,3 +36,13 @@ def is_known(connection: sqlite3.Connection, address: str) -> bool:
         "SELECT 1 FROM known_commenters WHERE address_hash = ?", (address_hash(address),)
     ).fetchone()
     return row is not None
+
+
+def remembered(connection: sqlite3.Connection, addresses: Iterable[str]) -> list[sqlite3.Row]:
+    """The remembered approvals of these addresses (for an inbox copy that must know them)."""
+    hashes = sorted({address_hash(address) for address in addresses})
+    marks = ", ".join("?" for _ in hashes)
+    return connection.execute(
+        f"SELECT * FROM known_commenters WHERE address_hash IN ({marks})",  # noqa: S608 - marks
+        hashes,
+    ).fetchall()

@@ -194,6 +194,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rate_events_kind_at ON rate_events (kind, at);
     """,
+    # 9 (issue 14, session 5): a subscription confirmed by the button of its own mail, not
+    # along with another (its address proven for its comment's private link, which then
+    # lists the address's other subscriptions: moderation.subscriptions.shown_to_writer),
+    # with an index for finding an address's subscriptions in any case;
+    # and each outbox message's one Message-ID, the same on every try (moderation.mail).
+    """
+    ALTER TABLE subscriptions ADD COLUMN confirmed_from_its_mail INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX subscriptions_address ON subscriptions (lower(email));
+    ALTER TABLE outbox ADD COLUMN message_id_header TEXT;
+    """,
 )
 
 
@@ -660,3 +670,15 @@ def forget_rate_events(connection: sqlite3.Connection, kind: str, before: float)
     return connection.execute(
         "DELETE FROM rate_events WHERE kind = ? AND at <= ?", (kind, before)
     ).rowcount
+
+
+def comment_with_removal_token(
+    connection: sqlite3.Connection, comment_id: str, token: str
+) -> sqlite3.Row | None:
+    """The comment whose private removal link holds `token`, or None (issue 14: the link
+    also shows its writer her reply-mail subscriptions). Compared in constant time."""
+    comment = get_comment(connection, comment_id)
+    stored = comment["removal_token_hash"] if comment is not None else None
+    if not stored or not hmac.compare_digest(stored, hash_token(token)):
+        return None
+    return comment

@@ -10,13 +10,19 @@ Without a URL nothing is queued and nothing is sent (`invoke moderate` and the i
 so once). Certificates are checked against the system's trust store (SSL_CERT_FILE
 points Python at another one).
 
-Delivery is at most once per message. A sender first claims a batch of due messages in one
-transaction (`outbox.claim_due`), then sends them, then records each outcome. An answer
-from the server that says the message was not taken (a refused connection, a 4xx, a
-timeout before DATA ended) puts it back, due again after a backoff; a 5xx refusal, or
-`MAX_ATTEMPTS` tries, gives up. A sender killed between sending and recording leaves its
-claim in place, and a claimed message is never sent again: it may have gone out, and a
-reader must never get the same mail twice. `invoke moderate` reports such messages.
+Delivery: what is at most once, and what is at least once. A sender first claims a batch
+of due messages in one transaction (`outbox.claim_due`), then sends them, then records each
+outcome.
+
+- At most once, when the sender stops: a sender killed between sending and recording
+  leaves its claim in place, and a claimed message is never sent again (it may have gone
+  out). `invoke moderate` reports such messages.
+- At least once, when the server's answer is lost: a refused connection, a 4xx, or a
+  connection that drops or times out puts the message back, due again after a backoff
+  (a 5xx refusal, or `MAX_ATTEMPTS` tries, gives up). If the drop came after the server
+  took the whole message but before its "250" reached us, the retry delivers it a second
+  time. Every try carries the same Message-ID, kept in the outbox row since the message
+  was queued, so mail programs show the two copies as one message.
 """
 
 from __future__ import annotations
@@ -163,6 +169,11 @@ def _send_one(
     report: DeliveryReport,
 ) -> None:
     parsed = email.message_from_string(message["message"], policy=email.policy.SMTP)
+    # The row's Message-ID, the same on every try (see the module's docstring); a message
+    # queued before the outbox kept one has its text's own.
+    if message["message_id_header"]:
+        del parsed["Message-ID"]
+        parsed["Message-ID"] = message["message_id_header"]
     try:
         session.send_message(parsed, to_addrs=[message["recipient"]])
     except (OSError, smtplib.SMTPException) as error:

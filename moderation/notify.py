@@ -24,7 +24,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from moderation import outbox
 from moderation.inbox import NewComment
-from moderation.mail import SmtpSettings
+from moderation.mail import SMTP_URL_ENV, SmtpSettings
 from moderation.settings import NotifyOptions, ProjectSettings
 
 # What the author types to review what waits.
@@ -60,6 +60,15 @@ class Notifier:
     def author_address(self) -> str | None:
         """The author's address when her mail can be sent, else None."""
         return self.options.author_email if self.smtp is not None else None
+
+
+def offers_reply_mail(options: NotifyOptions, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether the built form shows the reply-mail box: NOTIFY["REPLY_BOX"], or else
+    whether mail is on where the site is built. Without mail a ticked box could only be
+    answered "not set up", after the reader has already trusted it."""
+    if options.reply_box is not None:
+        return options.reply_box
+    return bool(environ.get(SMTP_URL_ENV, "").strip())
 
 
 def compose(sender: str, recipient: str, subject: str, text: str) -> EmailMessage:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from email.parser import HeaderParser
 
 from moderation.inbox import Status, utc_now
 
@@ -32,12 +33,22 @@ def enqueue(
     connection: sqlite3.Connection, kind: str, recipient: str, message: str, *, held: bool = False
 ) -> int:
     """Queue one whole message (RFC 5322 text) for `recipient`, due at once or, `held`,
-    when released (call inside a transaction); returns its id."""
+    when released (call inside a transaction); returns its id.
+
+    Its Message-ID (`notify.compose` gives every message one) is kept in the row and sent
+    on every try: a retry that delivers a second copy is the same message to a mail program.
+    """
     now = utc_now()
+    # The headers alone, read as plain text: a structured parse would cost more than the
+    # composing did, in a transaction the intake's writer holds.
+    header = HeaderParser().parsestr(message)["Message-ID"]
+    if not header:
+        raise ValueError("a queued message needs a Message-ID (notify.compose gives one)")
     cursor = connection.execute(
-        "INSERT INTO outbox (kind, recipient, message, created_at, next_attempt_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (kind, recipient, message, now, HELD if held else now),
+        "INSERT INTO outbox"
+        " (kind, recipient, message, message_id_header, created_at, next_attempt_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (kind, recipient, message, header, now, HELD if held else now),
     )
     return int(cursor.lastrowid or 0)
 

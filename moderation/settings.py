@@ -133,6 +133,10 @@ class NotifyOptions:
     # Where readers reach the intake, for the links in their mail (confirm, unsubscribe);
     # None: SITEURL (the intake behind the same host, under /api/).
     intake_url: str | None = None
+    # Whether the form offers "Email me when someone replies" (issue 14). None: when the
+    # site is built where mail is on (BETWEEN_SESSIONS_SMTP_URL set); True when the intake
+    # that sends it runs elsewhere (going live: the server has SMTP, the laptop builds).
+    reply_box: bool | None = None
 
 
 @dataclass(frozen=True)

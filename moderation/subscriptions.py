@@ -12,6 +12,12 @@ subscription tables is here.
   never to the reply's own writer, and never with anyone else's address in it. Each mail
   has its own unsubscribe token: a List-Unsubscribe header with List-Unsubscribe-Post
   (RFC 8058 one-click) and the same link in the text.
+- A comment's private removal link (and the receipt after a no-JavaScript post, which
+  shows it) lists its writer's subscriptions and ends them (`shown_to_writer`,
+  `end_for_writer`): the one made with that comment; and, once that one is confirmed by
+  the button of its own mail, every subscription of the address. The link only proves who wrote the
+  comment, and anyone can type any address into the form: the other subscriptions of an
+  address are shown only to whoever has shown she reads its mail.
 - Unsubscribing deletes the subscription (`unsubscribe`). The inbox's purge of comments
   leaves this table alone: a confirmed subscription keeps its address, and nothing else
   about the reader is kept for it.
@@ -102,15 +108,21 @@ def confirm(connection: sqlite3.Connection, token: str) -> int:
     ).fetchone()
     if row is None:
         return 0
-    if row["confirmed_at"] is not None:
-        return 1
-    if row["created_at"] < expiry_cutoff():
+    if row["confirmed_at"] is None and row["created_at"] < expiry_cutoff():
         return 0
-    return connection.execute(
+    # Only this one was confirmed from its own mail: the others of the address go along,
+    # but none of them proves the address to its comment's link (shown_to_writer).
+    connection.execute(
+        "UPDATE subscriptions SET confirmed_from_its_mail = 1, confirmed_at ="
+        " COALESCE(confirmed_at, ?) WHERE id = ?",
+        (utc_now(), row["id"]),
+    )
+    others = connection.execute(
         "UPDATE subscriptions SET confirmed_at = ? WHERE lower(email) = lower(?)"
         " AND confirmed_at IS NULL AND created_at >= ?",
         (utc_now(), row["email"], expiry_cutoff()),
     ).rowcount
+    return 1 + others
 
 
 def unsubscribe(connection: sqlite3.Connection, token: str) -> bool:
@@ -182,3 +194,32 @@ def queue_reply_mails(
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         outbox.enqueue(connection, "reply", subscriber["email"], message.as_string(), held=held)
     return len(subscribers)
+
+
+def shown_to_writer(connection: sqlite3.Connection, comment: sqlite3.Row) -> list[sqlite3.Row]:
+    """The subscriptions the holder of `comment`'s private link may see and end (see the
+    module's docstring), oldest first; none once the purge has forgotten the address."""
+    if not comment["email"]:
+        return []
+    own = connection.execute(
+        "SELECT * FROM subscriptions WHERE post_slug = ? AND comment_id = ?"
+        " AND lower(email) = lower(?) ORDER BY id",
+        (comment["post_slug"], comment["id"], comment["email"]),
+    ).fetchall()
+    if not any(row["confirmed_from_its_mail"] for row in own):
+        return own
+    return connection.execute(
+        "SELECT * FROM subscriptions WHERE lower(email) = lower(?) ORDER BY created_at, id",
+        (comment["email"],),
+    ).fetchall()
+
+
+def end_for_writer(
+    connection: sqlite3.Connection, comment: sqlite3.Row, subscription_id: int
+) -> bool:
+    """Delete one of the subscriptions `shown_to_writer` lists (call inside a transaction);
+    False when it is not one of them (or gone already)."""
+    if subscription_id not in {row["id"] for row in shown_to_writer(connection, comment)}:
+        return False
+    connection.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+    return True

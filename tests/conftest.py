@@ -64,3 +64,15 @@ def connection(project) -> Iterator[object]:
     connection = inbox.connect(project.inbox)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def mailbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A real SMTP server on loopback (tests.support.smtp), and this process's mail
+    settings pointing at it."""
+    from tests.support.smtp import SmtpServer
+
+    with SmtpServer(tmp_path) as server:
+        for name, value in server.environment().items():
+            monkeypatch.setenv(name, value)
+        yield server

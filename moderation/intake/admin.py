@@ -9,8 +9,9 @@ token or the address.
 - GET /api/admin/inbox: the inbox as moderation needs it, in JSON: {"schema": <version>,
   "comments": [every row, with its review context where moderation uses it; never the
   removal token's hash], "likes": [{"post_slug",
-  "comment_id", "count"}], "folded_likes": [rows], "decisions": [the log]}. Reader
-  hashes and like salts stay here.
+  "comment_id", "count"}], "folded_likes": [rows], "decisions": [the log],
+  "known_commenters": [rows for the addresses of comments still to be checked]}. Reader
+  hashes, like salts, subscriptions and mail stay here.
 - POST /api/admin/changes: {"changes": [...]} applied in order in one transaction, all or
   nothing. Each change is idempotent, so a retry after a dropped connection changes
   nothing twice (the answer counts what was "applied" and what was "unchanged"):
@@ -20,9 +21,17 @@ token or the address.
                         `status`: unchanged; anything else now: 409 naming both.
   {"kind": "reasons", "id", "reasons"}       why a comment is still pending
   {"kind": "edit", "id", "body", "actor"}    the author's edit in review
-  {"kind": "published", "id"}                its file is written
+  {"kind": "published", "id"}                its file is written: the writer is
+                        remembered (HOLD_FIRST_COMMENT) and its reply mail queued, held
   {"kind": "removed", "id"}                  the reader's removal is carried out
   {"kind": "likes", "post_slug", "comment_id", "base", "count"}   a file's folded likes
+  {"kind": "deployed"}  the live site now shows what was published: held reply mail
+                        is released to the sender (unchanged when none was held)
+
+Reply mail goes out from here, where the subscribers' addresses live (issue 14). It is
+queued with the "published" mark and held until the laptop's `invoke deploy` (or
+`invoke moderate --deploy`) says "deployed", so a reader never follows a mail's link to a
+page that does not show the reply yet.
 
 The purge of private details runs here too (`moderation.intake.purge`).
 """
@@ -43,11 +52,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from moderation import inbox
+from moderation import commenters, inbox, outbox, subscriptions
 from moderation.inbox import Status
 from moderation.intake.forms import Refusal
 from moderation.intake.pages import human_wait
 from moderation.intake.ratelimit import client_address
+from moderation.notify import Notifier
 
 if TYPE_CHECKING:
     from moderation.intake.app import Intake
@@ -129,12 +139,16 @@ class AdminAPI:
         if not isinstance(changes, list):
             raise Refusal(400, '"changes" must be a list.')
         try:
-            applied = await self.intake.writer.write(partial(apply_changes, changes=changes))
+            applied = await self.intake.writer.write(
+                partial(apply_changes, changes=changes, notifier=self.intake.notifier)
+            )
         except inbox.StaleDecisionError as error:
             raise Refusal(409, f"Refused, nothing changed: {error}.", "id") from error
         except UnknownChangeError as error:
             raise Refusal(422, f"Refused, nothing changed: {error}.", "changes") from error
         log.info("admin: %d change(s) applied, %d unchanged", applied, len(changes) - applied)
+        # A "deployed" change has made held reply mail due: send it now, not at the next poll.
+        self.intake.mail.wake()
         return JSONResponse({"applied": applied, "unchanged": len(changes) - applied})
 
 
@@ -155,7 +169,16 @@ def snapshot(connection: sqlite3.Connection) -> dict[str, Any]:
         ],
         "folded_likes": [dict(row) for row in connection.execute("SELECT * FROM folded_likes")],
         "decisions": [dict(row) for row in connection.execute("SELECT * FROM decisions")],
+        "known_commenters": known_writers_of_pending(connection),
     }
+
+
+def known_writers_of_pending(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The remembered approvals (HOLD_FIRST_COMMENT) of whoever wrote a pending comment:
+    the laptop's rules need them once the purge has emptied the writer's older comments."""
+    pending = inbox.comments_with_status(connection, Status.PENDING)
+    addresses = [row["email"] for row in pending if row["email"]]
+    return [dict(row) for row in commenters.remembered(connection, addresses)]
 
 
 def for_moderation(comment: sqlite3.Row) -> dict[str, Any]:
@@ -173,15 +196,21 @@ class UnknownChangeError(ValueError):
     """A change this intake does not know, or one naming no comment."""
 
 
-def apply_changes(connection: sqlite3.Connection, changes: list[dict[str, Any]]) -> int:
+def apply_changes(
+    connection: sqlite3.Connection, changes: list[dict[str, Any]], notifier: Notifier
+) -> int:
     """Apply `changes` in order (inside the writer's transaction); returns how many changed
     anything. Raises StaleDecisionError or UnknownChangeError, and the transaction rolls back."""
-    return sum(apply_change(connection, change) for change in changes)
+    return sum(apply_change(connection, change, notifier) for change in changes)
 
 
-def apply_change(connection: sqlite3.Connection, change: dict[str, Any]) -> bool:
+def apply_change(
+    connection: sqlite3.Connection, change: dict[str, Any], notifier: Notifier
+) -> bool:
     """One change, idempotently: False when the inbox already says what it says."""
     kind = change.get("kind")
+    if kind == "deployed":
+        return outbox.release_held(connection) > 0
     if kind == "likes":
         state = inbox.folded_like_state(connection, change["post_slug"], change["comment_id"])
         if state is not None and (state["base"], state["count"]) == (
@@ -225,6 +254,10 @@ def apply_change(connection: sqlite3.Connection, change: dict[str, Any]) -> bool
         if comment["published_at"] is not None:
             return False
         inbox.mark_published(connection, comment["id"])
+        # As local publishing does (publish._publish_batch), in the same transaction.
+        if comment["email"]:
+            commenters.remember(connection, comment["email"])
+        subscriptions.queue_reply_mails(connection, notifier, comment, held=True)
     elif kind == "removed":
         if comment["status"] == Status.REMOVED:
             return False

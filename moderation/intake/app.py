@@ -59,6 +59,7 @@ from moderation.intake.forms import (
 )
 from moderation.intake.guards import Origins, WaitingCap
 from moderation.intake.mailer import MailSender
+from moderation.intake.own_subscriptions import OwnSubscriptions, end_path
 from moderation.intake.purge import purge_daily
 from moderation.intake.ratelimit import RateLimiter, client_address
 from moderation.intake.replies import Replies
@@ -115,6 +116,9 @@ class Intake:
         self.mail = MailSender(settings.inbox, self.notifier, self.post_title)
         self.pages = pages.IntakePages(settings.intake_page)
         self.replies = Replies(self.writer, self.read_fields, self.pages)
+        self.own_subscriptions = OwnSubscriptions(
+            self.writer, self.targets, self.pages, self.read_fields, self.site_link
+        )
 
     def routes(self) -> list[Route]:
         """The intake's routes, under /api, for its own app or the one-port site app."""
@@ -142,6 +146,7 @@ class Intake:
                     (subscriptions.CONFIRM_PATH, "POST", self.replies.confirm),
                     (subscriptions.UNSUBSCRIBE_PATH, "GET", self.replies.unsubscribe_page),
                     (subscriptions.UNSUBSCRIBE_PATH, "POST", self.replies.unsubscribe),
+                    (end_path("{comment_id}"), "POST", self.own_subscriptions.end),
                 )
             ),
         ]
@@ -285,6 +290,9 @@ class Intake:
                 self.site_link(post.url) if post else "/",
                 care_html(self.settings.care) if care else "",
                 pages.replies_line(replies == "sent") if replies else None,
+                await self.own_subscriptions.section(comment_id, token)
+                if comment_id and token
+                else "",
             ),
             headers={"Cache-Control": "no-store"},
         )
@@ -297,7 +305,11 @@ class Intake:
         if not token:
             raise Refusal(400, "This removal link has no token; use the whole link.", "token")
         return HTMLResponse(
-            self.pages.confirm_removal_page(request.url.path, token),
+            self.pages.confirm_removal_page(
+                request.url.path,
+                token,
+                await self.own_subscriptions.section(request.path_params["comment_id"], token),
+            ),
             headers=pages.TOKEN_PAGE_HEADERS,
         )
 

@@ -1,7 +1,8 @@
 """The few pages the intake itself serves to readers without JavaScript.
 
 An error with the way back, the receipt with the private removal link, and the
-confirmation before a removal. Each is filled into the theme's shell (the build writes the
+confirmation before a removal; the last two list the reader's reply-mail subscriptions,
+each with a button that ends it. Each is filled into the theme's shell (the build writes the
 theme's intake_page.html to `ProjectSettings.intake_page`), so it has the site's header,
 stylesheet and text column. The shell's links come from SITEURL at build time; nothing here
 builds a link from the request. Before the first build there is no shell, and a plain page
@@ -11,6 +12,7 @@ in the site's stylesheet stands in.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
@@ -73,6 +75,49 @@ def back_link(url: str | None, text: str = "Back to the post") -> str:
     return f'<p><a href="{escape(url)}">{escape(text)}</a></p>'
 
 
+@dataclass(frozen=True)
+class ReplySubscription:
+    """One reply-mail subscription as its reader sees it on her private pages."""
+
+    id: int
+    post_title: str
+    post_url: str
+    confirmed: bool
+
+
+def subscriptions_section(
+    subscriptions: list[ReplySubscription], action: str, token: str, *, ended: bool = False
+) -> str:
+    """Her reply-mail subscriptions, each with a button POSTing to `action` with the
+    private link's `token`; nothing when there are none (unless one was just `ended`)."""
+    if not subscriptions and not ended:
+        return ""
+    items = "".join(
+        "<li>Replies to your comment on "
+        f'<a href="{escape(item.post_url)}">{escape(item.post_title)}</a>: '
+        + (
+            "you get an email for each."
+            if item.confirmed
+            else "waiting for you to press the button in the email we sent you."
+        )
+        + f'<form class="end-subscription" method="post" action="{escape(action)}">'
+        f'<input type="hidden" name="token" value="{escape(token)}">'
+        f'<input type="hidden" name="subscription" value="{item.id}">'
+        f'<button type="submit">Stop emails about replies on “{escape(item.post_title)}”'
+        "</button></form></li>"
+        for item in subscriptions
+    )
+    return (
+        '<section class="reply-subscriptions"><h2>Emails about replies</h2>'
+        + (
+            f"<ul>{items}</ul>"
+            if items
+            else "<p>None left to show here. Every reply email also has a link that stops it.</p>"
+        )
+        + "</section>"
+    )
+
+
 class IntakePages:
     """The intake's pages, each in the theme's shell at `shell_path`."""
 
@@ -110,10 +155,12 @@ class IntakePages:
         post_url: str,
         care_note: str = "",
         replies: str | None = None,
+        subscriptions: str = "",
     ) -> str:
         """After a no-JavaScript comment post: the private removal link, shown once (None:
         the cookie is gone), below the note with support resources when the words need
-        care, and what became of the reply-mail box if she ticked it."""
+        care, and what became of the reply-mail box if she ticked it, with her
+        `subscriptions` (a `subscriptions_section`)."""
         keep = (
             "<p>If you ever want it taken down, keep this private link; it is shown only "
             "once and anyone who has it can remove your comment:</p>"
@@ -128,6 +175,7 @@ class IntakePages:
             + "<p>Thank you. Your comment will appear once it has been approved.</p>"
             + (f'<p class="comment-replies">{escape(replies)}</p>' if replies else "")
             + keep
+            + subscriptions
             + back_link(post_url),
         )
 
@@ -139,16 +187,27 @@ class IntakePages:
             + back_link(None),
         )
 
-    def confirm_removal_page(self, action: str, token: str) -> str:
+    def confirm_removal_page(self, action: str, token: str, subscriptions: str = "") -> str:
         """The confirmation step of a removal link: a button, so a link preview removes
-        nothing."""
+        nothing; then her `subscriptions` (a `subscriptions_section`)."""
         return self.page(
             "Remove your comment?",
             "<p>This asks for your comment to be taken down. It disappears from the blog at "
             "the author’s next update.</p>"
             f'<form class="removal-form" method="post" action="{escape(action)}">'
             f'<input type="hidden" name="token" value="{escape(token)}">'
-            '<button type="submit">Remove my comment</button></form>' + back_link(None),
+            '<button type="submit">Remove my comment</button></form>'
+            + subscriptions
+            + back_link(None),
+        )
+
+    def subscription_ended_page(self, subscriptions: str) -> str:
+        """After a button of `subscriptions_section`: what is left of her subscriptions."""
+        return self.page(
+            "No more emails about those replies",
+            "<p>Done: that subscription is deleted, with your address in it.</p>"
+            + subscriptions
+            + back_link(None),
         )
 
     def removal_queued_page(self) -> str:

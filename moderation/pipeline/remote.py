@@ -13,6 +13,11 @@ them, and every change is idempotent on the intake, so a run that dies (or loses
 network) before or while sending leaves the intake as it was or finished; the next run
 writes the same files again, identically, and sends the rest. Nothing is published twice.
 
+Reply mail is sent by the intake, where subscribers' addresses live: the "published" marks
+queue it there, held, and `announce_deployed` (called by `invoke deploy` and
+`invoke moderate --deploy` once rsync is done) releases it, so it goes out only when the
+live site shows the reply. A run without a deploy leaves it held until the next deploy.
+
 Exit status beside the pipeline's: 2 the intake refused the token (before anything
 changed); 1 the intake could not be reached, or refused a stale decision.
 """
@@ -129,6 +134,7 @@ def load_copy(snapshot: dict[str, Any]) -> RemoteCopy:
         insert_rows(connection, "comments", snapshot["comments"])
         insert_rows(connection, "decisions", snapshot["decisions"])
         insert_rows(connection, "folded_likes", snapshot["folded_likes"])
+        insert_rows(connection, "known_commenters", snapshot["known_commenters"])
         for like in snapshot["likes"]:
             # Who liked stays on the intake; a count of stand-in readers says as much here.
             for reader in range(like["count"]):
@@ -255,6 +261,17 @@ def run_remote(
         return code
     finally:
         copy.connection.close()
+
+
+def announce_deployed(url: str, token: str) -> bool:
+    """Tell the intake at `url` that the live site shows what was published, so that it
+    sends the reply mail it held; False when none was held. Idempotent: a retry after a
+    dropped connection sends nothing twice."""
+    remote = RemoteInbox(url, token)
+    try:
+        return remote.send([{"kind": "deployed"}])["applied"] > 0
+    finally:
+        remote.close()
 
 
 def run_remote_project(

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.support.akismet_standin import AkismetStandIn
-from tests.support.intake import copy_project, free_port, invoke_serve
+from tests.support.intake import copy_project, free_port, invoke_serve, post_asking_for_replies
 from tests.support.moderation import inbox_comment_id, invoke_moderate
 from tests.support.smtp import SmtpServer
 
@@ -52,16 +52,7 @@ def post_in_browser(browser, url: str, who: tuple[str, str], text: str) -> None:
     """A reader without JavaScript posts a top-level comment and ticks the box."""
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(url + POST_URL)
-    form = page.locator("#commentform")
-    form.locator("input[name=author]").fill(who[0])
-    form.locator("input[name=email]").fill(who[1])
-    form.locator("textarea[name=comment]").fill(text)
-    box = form.get_by_label("Email me when someone replies to my comment")
-    assert not box.is_checked()
-    box.check()
-    form.get_by_role("button", name="Post Comment").click()
-    page.wait_for_url("**/api/comments/receipt?**")
+    post_asking_for_replies(page, url + POST_URL, who, text)
     assert "open the link in the email we just sent you" in page.locator("main").inner_text()
     context.close()
 

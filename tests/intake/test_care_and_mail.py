@@ -45,14 +45,6 @@ def settings_file(folder: Path) -> Path:
 
 
 @pytest.fixture
-def mailbox(tmp_path: Path, monkeypatch) -> Iterator[SmtpServer]:
-    with SmtpServer(tmp_path) as server:
-        for name, value in server.environment().items():
-            monkeypatch.setenv(name, value)
-        yield server
-
-
-@pytest.fixture
 def intake(tmp_path: Path, mailbox: SmtpServer) -> Iterator[httpx.Client]:
     """An intake with mail on, the author's address from the environment's override."""
     settings = load_settings(

@@ -137,3 +137,20 @@ def test_invoke_moderate_sends_what_the_intake_could_not(
         _, output = run_pipeline(project, no_input=True)
     assert "Mail: sent 1" in output
     assert [m.text.strip() for m in server.messages] == ["Waiting since the server was down."]
+
+
+def test_a_message_retried_after_a_lost_answer_keeps_its_message_id(tmp_path, connection, trusting):
+    with SmtpServer(tmp_path) as server:
+        settings = trusting(server)
+        server.hang_ups = 1
+        queued = queue_one(connection, "Rowan replied to your comment.")
+        now = datetime.now(UTC)
+        lost = mail.deliver_due(connection, settings, now)
+        assert (lost.sent, lost.retrying) == (0, 1)
+        retried = mail.deliver_due(connection, settings, now + mail.backoff(1))
+        assert retried.sent == 1
+    # The server took it twice (at least once, as the mail module says); both copies are
+    # one message to her mail program: the Message-ID the outbox kept for it.
+    first, second = server.messages
+    assert first.message["Message-ID"] == second.message["Message-ID"]
+    assert first.message["Message-ID"] == row(connection, queued)["message_id_header"]

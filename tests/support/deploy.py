@@ -11,7 +11,7 @@ import signal
 import string
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,10 +229,16 @@ class GoingLive:
 
 
 @contextmanager
-def going_live(root: Path, admin_token: str, https: bool = False) -> Iterator[GoingLive]:
-    """Everything in `root`: the intake (admin API on with `admin_token`) behind Caddy
-    (over HTTPS with `https`: see `web_server`), reading the live site's comments.json, and
-    a fresh laptop checkout (nothing deployed)."""
+def going_live(
+    root: Path,
+    admin_token: str,
+    server_environment: Mapping[str, str] | None = None,
+    https: bool = False,
+) -> Iterator[GoingLive]:
+    """Everything in `root`: the intake (admin API on with `admin_token`, and
+    `server_environment`, mail settings say) behind Caddy (over HTTPS with `https`: see
+    `web_server`), reading the live site's comments.json, and a fresh laptop checkout
+    (nothing deployed)."""
     server = checkout_with_venv(root / "srv")
     www = root / "www"
     laptop = root / "laptop"
@@ -250,6 +256,7 @@ def going_live(root: Path, admin_token: str, https: bool = False) -> Iterator[Go
         "BETWEEN_SESSIONS_ADMIN_TOKEN": admin_token,
         "BETWEEN_SESSIONS_COMMENTS_JSON": str(www / "comments.json"),
         "BETWEEN_SESSIONS_SITEURL": f"{'https' if https else 'http'}://127.0.0.1:{web_port}",
+        **(server_environment or {}),
     }
     log = root / "intake.log"
     with (

@@ -180,3 +180,19 @@ def run_async(coroutine: Coroutine[object, object, T]) -> T:
     """asyncio.run in a thread of its own: the session's Playwright may hold this thread's loop."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def post_asking_for_replies(page, post_url: str, who: tuple[str, str], text: str) -> None:
+    """On `page` (a browser without JavaScript), a reader posts a top-level comment on the
+    post at `post_url` with the reply-mail box ticked (it starts unticked), and lands on
+    the receipt."""
+    page.goto(post_url)
+    form = page.locator("#commentform")
+    form.locator("input[name=author]").fill(who[0])
+    form.locator("input[name=email]").fill(who[1])
+    form.locator("textarea[name=comment]").fill(text)
+    box = form.get_by_label("Email me when someone replies to my comment")
+    assert not box.is_checked()
+    box.check()
+    form.get_by_role("button", name="Post Comment").click()
+    page.wait_for_url("**/api/comments/receipt?**")

@@ -73,6 +73,11 @@ class _Keeper:
             self.server.messages.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), message)
             )
+            hang_up = self.server.hang_ups > 0
+            self.server.hang_ups -= hang_up
+        if hang_up:
+            # Taken, but the sender never hears so: the connection drops before the 250.
+            server.transport.close()
         return "250 OK"
 
 
@@ -88,6 +93,8 @@ class SmtpServer:
         self.messages: list[Received] = []
         self.logins: list[str] = []
         self.refuse: set[str] = set()
+        # How many of the next messages are kept with no "250" sent back (the line drops).
+        self.hang_ups = 0
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 
