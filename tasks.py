@@ -4,10 +4,13 @@ Shaped after what `pelican-quickstart` generates, with Between Sessions' own tas
 (comment intake, moderation, WordPress import) beside the usual ones.
 """
 
+import json
 import shlex
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from invoke import task
 from pelican import main as pelican_main
@@ -19,18 +22,25 @@ SETTINGS_FILE_BASE = PROJECT_ROOT / "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = PROJECT_ROOT / "publishconf.py"
 
 
-def pelican_run(settings: ProjectSettings, port: int | None = None) -> None:
+def pelican_run(
+    settings: ProjectSettings, port: int | None = None, overrides: Mapping[str, Any] = {}
+) -> None:
     """Build the site of `settings` in this process; a failed build exits non-zero.
 
     `port`: the local port the site is served on, which its feeds then name.
+    `overrides`: settings on top of the settings file's.
     """
     arguments = [
         *("-s", str(settings.settings_file)),
         *("-o", str(settings.output_dir)),
         str(settings.content_dir),
     ]
+    extra = dict(overrides)
     if port is not None:
-        arguments += ["-e", f'FEED_DOMAIN="http://127.0.0.1:{port}"']
+        extra["FEED_DOMAIN"] = f"http://127.0.0.1:{port}"
+    if extra:
+        # One -e for all of them: Pelican keeps only the last -e given.
+        arguments += ["-e", *(f"{key}={json.dumps(value)}" for key, value in extra.items())]
     # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
     pelican_main(["--fatal", "errors", *arguments])
 
@@ -72,8 +82,16 @@ def checked_publishable(settings: ProjectSettings) -> ProjectSettings:
 def publish_build() -> ProjectSettings:
     """Build the live site with publishconf.py, refusing the placeholder SITEURL."""
     settings = checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
-    pelican_run(settings)
+    build_live_site(settings)
     return settings
+
+
+def build_live_site(settings: ProjectSettings) -> None:
+    """The publish build of `settings`, whole or only what changed comments show."""
+    from moderation.deploy import publish
+
+    plan = publish(settings, lambda overrides: pelican_run(settings, overrides=overrides))
+    print(f"publish: {plan.reason}")
 
 
 @task
@@ -234,7 +252,7 @@ def moderate(
             raise Exit(f"moderate: set {ADMIN_TOKEN_ENV} to the intake's admin token.", code=2)
         code = run_remote_project(settings, command_line, inbox_url, token)
         if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED) and not no_build:
-            pelican_run(settings)
+            build_live_site(settings)
     else:
         # The local run rebuilds inside its one-run lock (see run_project).
         code = run_project(
