@@ -225,10 +225,12 @@ def moderate(
 ):
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
     import os
+    from contextlib import nullcontext
 
     from invoke import Exit
 
     from moderation.intake.admin import ADMIN_TOKEN_ENV
+    from moderation.pipeline.lock import AlreadyRunningError, one_run_at_a_time
     from moderation.pipeline.remote import INBOX_URL_ENV, run_remote_project
     from moderation.pipeline.run import (
         EXIT_ALREADY_RUNNING,
@@ -250,9 +252,16 @@ def moderate(
         token = os.environ.get(ADMIN_TOKEN_ENV)
         if not token:
             raise Exit(f"moderate: set {ADMIN_TOKEN_ENV} to the intake's admin token.", code=2)
-        code = run_remote_project(settings, command_line, inbox_url, token)
-        if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED) and not no_build:
-            build_live_site(settings)
+        try:
+            # The local runs' lock (see run_project), rebuild included: two runs at once
+            # would publish the same comments and build into the same folder together.
+            with nullcontext() if log else one_run_at_a_time(settings.inbox):
+                code = run_remote_project(settings, command_line, inbox_url, token)
+                if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED) and not no_build:
+                    build_live_site(settings)
+        except AlreadyRunningError as error:
+            print(error)
+            code = EXIT_ALREADY_RUNNING
     else:
         # The local run rebuilds inside its one-run lock (see run_project).
         code = run_project(
