@@ -8,7 +8,8 @@ file keeps its time on the server, so readers' caches keep it), and --delay-upda
 --delete-after keeps a reader from seeing a half-deployed site: rsync puts every new file
 beside the old one first, renames them all in place at the end, then deletes what is gone.
 
-The publish build is whole or selected (`plan_publish`, the one place that chooses). When
+The publish build is whole or selected (`plan_publish`, the one place that chooses, and
+`publish`, which builds by that plan). When
 nothing but comment files changed since the last complete publish build of the same
 output folder, only the pages showing the posts whose comments changed are rendered again
 (the unchanged_files plugin's WRITE_SELECTED_SLUGS): the post's own page and the list
@@ -35,18 +36,15 @@ from typing import Any
 
 from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
 from threaded_comments import atomic_write, comment_settings, find_comment_folders
+from unchanged_files import SELECTED_SETTING
 
 from moderation.settings import DEPLOY_TARGET_ENV, ProjectSettings
 
 # publishconf.py's SITEURL as shipped: a site built with it links to nobody's blog.
 PLACEHOLDER_SITE_URL = "https://between-sessions.example.org"
 SITE_URL_ENV = "BETWEEN_SESSIONS_SITEURL"
-
-
 # In the publish build's CACHE_PATH: what its last complete build was made of.
 PUBLISH_INPUTS_NAME = "publish-inputs.json"
-# The unchanged_files plugin's setting: render only the pages showing these posts.
-SELECTED_SETTING = "WRITE_SELECTED_SLUGS"
 
 
 class DeployError(Exception):
@@ -75,8 +73,14 @@ class PublishPlan:
         """The settings the build runs with on top of publishconf.py."""
         if self.selected is None:
             return {}
-        # The pages left alone are the last build's: the folder must not be emptied first.
-        return {SELECTED_SETTING: list(self.selected), "DELETE_OUTPUT_DIRECTORY": False}
+        return {
+            SELECTED_SETTING: list(self.selected),
+            # The pages left alone are the last build's: the folder must not be emptied.
+            "DELETE_OUTPUT_DIRECTORY": False,
+            # Read the content caches, but store none: no post changed, and storing them
+            # costs more than the few changed threads do when the next build renders them.
+            "CACHE_CONTENT": False,
+        }
 
 
 def _fingerprint(*parts: object) -> str:
