@@ -59,6 +59,21 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def post_comment(url: str, words: str) -> None:
+    """A reader's comment on the sample post, through Caddy."""
+    answer = httpx.post(
+        url + "/api/comments",
+        data={
+            "post": "texting-my-therapist",
+            "author": "Bench",
+            "email": "bench@example.net",
+            "comment": words,
+        },
+        headers={"Accept": "application/json"},
+    )
+    answer.raise_for_status()
+
+
 def timed(label: str, command: list[str], cwd: Path, env: dict[str, str]) -> None:
     """Run `command`, printing its wall time and CPU time (user + system)."""
     cpu, start = children_cpu(), time.perf_counter()
@@ -101,17 +116,7 @@ def main() -> None:
         print(f"site: sample + {arguments.posts} generated posts")
         for run in range(arguments.runs):
             words = f"Run {run}: the quiet after a session is its own kind of weather."
-            answer = httpx.post(
-                url + "/api/comments",
-                data={
-                    "post": "texting-my-therapist",
-                    "author": "Bench",
-                    "email": "bench@example.net",
-                    "comment": words,
-                },
-                headers={"Accept": "application/json"},
-            )
-            answer.raise_for_status()
+            post_comment(url, words)
             cpu, start = children_cpu(), time.perf_counter()
             invoke("moderate", "--no-input", "--inbox", url, "--deploy")
             while words not in httpx.get(url + POST_PATH).text:
@@ -128,17 +133,7 @@ def main() -> None:
         imports = "import tasks, moderation.pipeline.remote, moderation.deploy, pelican"
         rsync = rsync_command(load_settings(laptop / "publishconf.py", env))
         print("the parts:")
-        answer = httpx.post(
-            url + "/api/comments",
-            data={
-                "post": "texting-my-therapist",
-                "author": "Bench",
-                "email": "bench@example.net",
-                "comment": "Some weeks the work is only turning up, and that counts.",
-            },
-            headers={"Accept": "application/json"},
-        )
-        answer.raise_for_status()
+        post_comment(url, "Some weeks the work is only turning up, and that counts.")
         timed("start-up and imports", [sys.executable, "-c", imports], laptop, env)
         moderate = ["moderate", "--no-input", "--inbox", url, "--no-build"]
         timed("invoke moderate --no-build", [str(INVOKE), *moderate], laptop, env)
