@@ -23,7 +23,7 @@ SETTINGS_FILE_PUBLISH = PROJECT_ROOT / "publishconf.py"
 
 
 def pelican_run(
-    settings: ProjectSettings, port: int | None = None, overrides: Mapping[str, Any] = {}
+    settings: ProjectSettings, port: int | None = None, overrides: Mapping[str, Any] | None = None
 ) -> None:
     """Build the site of `settings` in this process; a failed build exits non-zero.
 
@@ -35,7 +35,7 @@ def pelican_run(
         *("-o", str(settings.output_dir)),
         str(settings.content_dir),
     ]
-    extra = dict(overrides)
+    extra = dict(overrides or {})
     if port is not None:
         extra["FEED_DOMAIN"] = f"http://127.0.0.1:{port}"
     if extra:
@@ -88,9 +88,9 @@ def publish_build() -> ProjectSettings:
 
 def build_live_site(settings: ProjectSettings) -> None:
     """The publish build of `settings`, whole or only what changed comments show."""
-    from moderation.deploy import publish
+    from moderation.deploy import publish as run_publish
 
-    plan = publish(settings, lambda overrides: pelican_run(settings, overrides=overrides))
+    plan = run_publish(settings, lambda overrides: pelican_run(settings, overrides=overrides))
     print(f"publish: {plan.reason}")
 
 

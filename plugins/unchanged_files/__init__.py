@@ -11,10 +11,11 @@ A selected build (the setting `WRITE_SELECTED_SLUGS`, a list of slugs; Pelican's
 WRITE_SELECTED was removed) renders only the pages that show one of those posts or pages:
 its own page (translations too) and the pages of paginated lists (home, category, tag)
 that hold its summary. Every other page and Pelican's feeds are neither rendered nor
-written: they stay as the last build left them. Plugins' own outputs are written as usual,
-and Pelican's content_written signal still fires for every page, so the sitemap lists
-them all. It suits a change that only those posts' pages show, their comments for one;
-deciding that is the caller's job (`moderation.deploy.plan_publish`).
+written: they stay as the last build left them. Pelican's content_written signal still
+fires for every page, and other plugins decide about their own files (threaded_comments
+writes its feeds and comments.json; sitemap_dates and site_search, whose files show no
+comments, leave them as they are). It suits a change that only those posts' pages show,
+their comments for one; deciding that is the caller's job (`moderation.deploy.plan_publish`).
 """
 
 from __future__ import annotations
