@@ -8,7 +8,9 @@ import json
 import shlex
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from invoke import task
 from pelican import main as pelican_main
@@ -20,24 +22,28 @@ SETTINGS_FILE_BASE = PROJECT_ROOT / "pelicanconf.py"
 SETTINGS_FILE_PUBLISH = PROJECT_ROOT / "publishconf.py"
 
 
-def pelican_run(settings: ProjectSettings, port: int | None = None) -> None:
+def pelican_run(
+    settings: ProjectSettings, port: int | None = None, overrides: Mapping[str, Any] | None = None
+) -> None:
     """Build the site of `settings` in this process; a failed build exits non-zero.
 
     `port`: the local port the site is served on, which its feeds then name.
+    `overrides`: settings on top of the settings file's.
     """
     from moderation.notify import offers_reply_mail
 
     # The form's reply-mail box, only where reply mail can be sent (the theme's default: shown).
-    overrides = [f"REPLY_MAIL_OFFERED={json.dumps(offers_reply_mail(settings.notify))}"]
+    extra = {"REPLY_MAIL_OFFERED": offers_reply_mail(settings.notify), **(overrides or {})}
     if port is not None:
-        overrides.append(f'FEED_DOMAIN="http://127.0.0.1:{port}"')
+        extra["FEED_DOMAIN"] = f"http://127.0.0.1:{port}"
     arguments = [
         *("-s", str(settings.settings_file)),
         *("-o", str(settings.output_dir)),
         str(settings.content_dir),
         # Last, and one -e for them all: it takes every word after it, and Pelican keeps
         # only the last -e it is given.
-        *("-e", *overrides),
+        "-e",
+        *(f"{key}={json.dumps(value)}" for key, value in extra.items()),
     ]
     # Pelican's main() calls sys.exit(1) on failure, which invoke reports as the task's exit code.
     pelican_main(["--fatal", "errors", *arguments])
@@ -80,8 +86,16 @@ def checked_publishable(settings: ProjectSettings) -> ProjectSettings:
 def publish_build() -> ProjectSettings:
     """Build the live site with publishconf.py, refusing the placeholder SITEURL."""
     settings = checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
-    pelican_run(settings)
+    build_live_site(settings)
     return settings
+
+
+def build_live_site(settings: ProjectSettings) -> None:
+    """The publish build of `settings`, whole or only what changed comments show."""
+    from moderation.deploy import publish as run_publish
+
+    plan = run_publish(settings, lambda overrides: pelican_run(settings, overrides=overrides))
+    print(f"publish: {plan.reason}")
 
 
 @task
@@ -255,10 +269,12 @@ def moderate(
 ):
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
     import os
+    from contextlib import nullcontext
 
     from invoke import Exit
 
     from moderation.intake.admin import ADMIN_TOKEN_ENV
+    from moderation.pipeline.lock import AlreadyRunningError, one_run_at_a_time
     from moderation.pipeline.remote import INBOX_URL_ENV, run_remote_project
     from moderation.pipeline.run import (
         EXIT_ALREADY_RUNNING,
@@ -280,9 +296,16 @@ def moderate(
         token = os.environ.get(ADMIN_TOKEN_ENV)
         if not token:
             raise Exit(f"moderate: set {ADMIN_TOKEN_ENV} to the intake's admin token.", code=2)
-        code = run_remote_project(settings, command_line, inbox_url, token)
-        if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED) and not no_build:
-            pelican_run(settings)
+        try:
+            # The local runs' lock (see run_project), rebuild included: two runs at once
+            # would publish the same comments and build into the same folder together.
+            with nullcontext() if log else one_run_at_a_time(settings.inbox):
+                code = run_remote_project(settings, command_line, inbox_url, token)
+                if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED) and not no_build:
+                    build_live_site(settings)
+        except AlreadyRunningError as error:
+            print(error)
+            code = EXIT_ALREADY_RUNNING
     else:
         # The local run rebuilds inside its one-run lock (see run_project).
         code = run_project(

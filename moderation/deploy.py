@@ -8,25 +8,199 @@ file keeps its time on the server, so readers' caches keep it), and --delay-upda
 --delete-after keeps a reader from seeing a half-deployed site: rsync puts every new file
 beside the old one first, renames them all in place at the end, then deletes what is gone.
 
+The publish build is whole or selected (`plan_publish`, the one place that chooses, and
+`publish`, which builds by that plan). When
+nothing but comment files changed since the last complete publish build of the same
+output folder, only the pages showing the posts whose comments changed are rendered again
+(the unchanged_files plugin's WRITE_SELECTED_SLUGS): the post's own page and the list
+pages holding its summary, which show its comment count; the threaded_comments plugin
+writes comments.json and the comment feeds on every build, and the sitemap and search.json
+do not depend on comments. Anything else (a post, a page, an image, the settings, the
+theme, a plugin, an installed package) or a site that changes with the clock
+(CLOSE_AFTER_DAYS, WITH_FUTURE_DATES off) makes the build whole. tests/deploy/
+test_selected_publish.py holds that a selected build leaves the same output tree as a
+whole one for a new comment, a removed one and a like.
+
 `invoke gh-pages` puts the same build on a GitHub Pages branch instead, with ghp-import
 (pelican-quickstart's `gh_pages` task).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import subprocess
 import sys
+import sysconfig
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+from pelican.settings import DEFAULT_CONFIG, get_settings_from_file
+from threaded_comments import atomic_write, comment_settings, find_comment_folders
+from unchanged_files import SELECTED_SETTING
+
+from moderation.notify import offers_reply_mail
 from moderation.settings import DEPLOY_TARGET_ENV, ProjectSettings
 
 # publishconf.py's SITEURL as shipped: a site built with it links to nobody's blog.
 PLACEHOLDER_SITE_URL = "https://between-sessions.example.org"
 SITE_URL_ENV = "BETWEEN_SESSIONS_SITEURL"
+# In the publish build's CACHE_PATH: what its last complete build was made of.
+PUBLISH_INPUTS_NAME = "publish-inputs.json"
 
 
 class DeployError(Exception):
     """Why the site cannot be published or deployed, in words for the author."""
+
+
+@dataclass(frozen=True)
+class PublishInputs:
+    """What a publish build is made of, as fingerprints: `site` for everything but the
+    comment files, `comments` for each post's comment files (by post slug)."""
+
+    site: str
+    comments: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PublishPlan:
+    """How the next publish build is made: whole (`selected` None), or only the pages
+    showing the posts in `selected`; `reason` says why, for the author."""
+
+    inputs: PublishInputs
+    selected: tuple[str, ...] | None
+    reason: str
+
+    def pelican_overrides(self) -> dict[str, Any]:
+        """The settings the build runs with on top of publishconf.py."""
+        if self.selected is None:
+            return {}
+        return {
+            SELECTED_SETTING: list(self.selected),
+            # The pages left alone are the last build's: the folder must not be emptied.
+            "DELETE_OUTPUT_DIRECTORY": False,
+            # Read the content caches, but store none: no post changed, and storing them
+            # costs more than the few changed threads do when the next build renders them.
+            "CACHE_CONTENT": False,
+        }
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, default=repr).encode()).hexdigest()
+
+
+def _file_stamps(folder: Path, leave_out: Path | None = None) -> Iterator[tuple[str, int, int]]:
+    """(path, mtime_ns, size) of every file under `folder` but `leave_out`, hidden files
+    and Python's byte-code caches, which say nothing about the site."""
+    for current, folders, files in os.walk(folder):
+        folders[:] = sorted(
+            name
+            for name in folders
+            if not name.startswith(".")
+            and name != "__pycache__"
+            and Path(current, name) != leave_out
+        )
+        for name in sorted(files):
+            if not name.startswith("."):
+                status = Path(current, name).stat()
+                yield f"{current}/{name}", status.st_mtime_ns, status.st_size
+
+
+def _installed_packages() -> list[str]:
+    """The installed distributions with their versions (Markdown's, say, shapes pages):
+    their .dist-info folders' names, which a listing gives faster than their metadata."""
+    folders = {Path(sysconfig.get_paths()[kind]) for kind in ("purelib", "platlib")}
+    return sorted(
+        path.name
+        for folder in folders
+        if folder.is_dir()
+        for path in folder.iterdir()
+        if path.name.endswith(".dist-info")
+    )
+
+
+def publish_inputs(settings: ProjectSettings, pelican: Mapping[str, Any]) -> PublishInputs:
+    """The inputs of a publish build with `settings` (`pelican`: its settings file's values)."""
+    root = settings.root
+    code = [root / pelican["THEME"], *(root / path for path in pelican["PLUGIN_PATHS"])]
+    site = _fingerprint(
+        # The values, not the file: publishconf.py imports pelicanconf.py and reads the
+        # environment (BETWEEN_SESSIONS_SITEURL, ...).
+        sorted(pelican.items()),
+        _installed_packages(),
+        [stamp for folder in code for stamp in _file_stamps(folder)],
+        list(_file_stamps(settings.content_dir, leave_out=settings.comments_dir)),
+        str(settings.output_dir),
+        # Given to Pelican beside the file's values (tasks.pelican_run): the reply box.
+        offers_reply_mail(settings.notify),
+    )
+    folders = find_comment_folders(settings.comments_dir)
+    return PublishInputs(site, {slug: _fingerprint(f.stamps) for slug, f in folders.items()})
+
+
+def _inputs_path(settings: ProjectSettings, pelican: Mapping[str, Any]) -> Path:
+    return settings.root / pelican["CACHE_PATH"] / PUBLISH_INPUTS_NAME
+
+
+def _recorded_inputs(path: Path) -> PublishInputs | None:
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        return PublishInputs(recorded["site"], recorded["comments"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _changes_with_the_clock(pelican: Mapping[str, Any]) -> bool:
+    # Comments close CLOSE_AFTER_DAYS after a post's date; without WITH_FUTURE_DATES a post
+    # appears on its date. Either changes pages no file change announces.
+    return (
+        comment_settings(pelican)["CLOSE_AFTER_DAYS"] is not None
+        or not pelican["WITH_FUTURE_DATES"]
+    )
+
+
+def plan_publish(settings: ProjectSettings, pelican: Mapping[str, Any]) -> PublishPlan:
+    """Whole or selected: the one place the publish build's kind is chosen (see above)."""
+    inputs = publish_inputs(settings, pelican)
+    last = _recorded_inputs(_inputs_path(settings, pelican))
+    if last is None or not (settings.output_dir / "index.html").is_file():
+        return PublishPlan(inputs, None, "whole: no complete build to start from")
+    if last.site != inputs.site:
+        return PublishPlan(inputs, None, "whole: posts, pages, settings, theme or plugins changed")
+    if _changes_with_the_clock(pelican):
+        return PublishPlan(inputs, None, "whole: the site changes with the clock")
+    changed = sorted(
+        slug
+        for slug in last.comments.keys() | inputs.comments.keys()
+        if last.comments.get(slug) != inputs.comments.get(slug)
+    )
+    return PublishPlan(
+        inputs, tuple(changed), f"selected: the comments of {len(changed)} post(s) changed"
+    )
+
+
+def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None]) -> PublishPlan:
+    """Plan the publish build, `build` it with the plan's Pelican settings, record what it
+    was made of; returns the plan.
+
+    Crash safety by order: the record of the last build is deleted before building and
+    written (whole, atomically) only once the build has succeeded, so a build that fails
+    or is killed midway is followed by a whole one. The inputs are read before the build:
+    a comment file written meanwhile differs from the record and is built next time.
+    """
+    pelican = {**DEFAULT_CONFIG, **get_settings_from_file(str(settings.settings_file))}
+    plan = plan_publish(settings, pelican)
+    record = _inputs_path(settings, pelican)
+    record.unlink(missing_ok=True)
+    build(plan.pelican_overrides())
+    record.parent.mkdir(parents=True, exist_ok=True)
+    inputs = {"site": plan.inputs.site, "comments": plan.inputs.comments}
+    atomic_write({record: json.dumps(inputs, sort_keys=True)})
+    return plan
 
 
 def check_publishable(settings: ProjectSettings) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from pelican import signals
 from pelican.generators import ArticlesGenerator, PagesGenerator
 from threaded_comments import atomic_write
+from unchanged_files import SELECTED_SETTING
 
 SAVE_AS_SETTING = "SEARCH_INDEX_SAVE_AS"
 DEFAULT_SAVE_AS = "search.json"
@@ -58,6 +59,8 @@ def index(generators: list[Any]) -> dict[str, list[dict[str, str]]]:
 
 def write_index(generators: list[Any]) -> None:
     settings = generators[0].settings
+    if settings.get(SELECTED_SETTING) is not None:
+        return  # a selected build (unchanged_files) changes comments, which are not indexed
     path = Path(settings["OUTPUT_PATH"]) / (settings.get(SAVE_AS_SETTING) or DEFAULT_SAVE_AS)
     atomic_write({path: json.dumps(index(generators), ensure_ascii=False, separators=(",", ":"))})
 

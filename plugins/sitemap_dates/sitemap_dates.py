@@ -16,6 +16,7 @@ from typing import Any
 
 from pelican import contents, signals
 from pelican.plugins.sitemap.sitemap import SitemapGenerator
+from unchanged_files import SELECTED_SETTING
 
 
 class SitemapWithStableDates(SitemapGenerator):
@@ -27,6 +28,12 @@ class SitemapWithStableDates(SitemapGenerator):
             # pelican-sitemap (~=1.2.2, pinned) reads ``self.now`` for exactly those entries.
             self.now = newest
         super().finalize(pelican)
+
+    def _write_out(self, pelican: Any) -> None:
+        # A selected build (unchanged_files) adds, removes and redates no page: the sitemap
+        # the last build wrote stands.
+        if pelican.settings.get(SELECTED_SETTING) is None:
+            super()._write_out(pelican)
 
 
 def _newest_post_date(written: Any) -> datetime | None:

@@ -32,6 +32,7 @@ from .comment_file import (
 )
 from .comments_json import PostEntry, parse_comments_json, read_comments_json, write_comments_json
 from .feeds import NOT_IN_XML
+from .folders import find_comment_folders
 from .rendering import render_comment_markdown, sanitize_html
 from .settings import SettingsError, comment_settings
 from .threads import Comment, likes_text
@@ -50,6 +51,7 @@ __all__ = [
     "comment_id_from_name",
     "comment_path",
     "comment_settings",
+    "find_comment_folders",
     "format_comment_file",
     "likes_text",
     "parse_comment_file",

@@ -1,23 +1,38 @@
-"""Leave an output file alone when a build would write the same bytes into it again.
+"""Leave an output file alone when a build would write the same bytes into it again, or,
+in a selected build, when it cannot show what changed.
 
 Pelican writes every page on every build, and on a rebuild most pages come out the same.
 Writing a file over itself costs far more than reading it: the truncation frees its
 blocks and the new ones are written out again (1 to 2 ms a page on an ext4 disk, against
 0.04 ms to read and compare). Files left alone also keep their modification time, so
 rsync, a CDN upload or livereload sees only what really changed.
+
+A selected build (the setting `WRITE_SELECTED_SLUGS`, a list of slugs; Pelican's own
+WRITE_SELECTED was removed) renders only the pages that show one of those posts or pages:
+its own page (translations too) and the pages of paginated lists (home, category, tag)
+that hold its summary. Every other page and Pelican's feeds are neither rendered nor
+written: they stay as the last build left them. Pelican's content_written signal still
+fires for every page, and other plugins decide about their own files (threaded_comments
+writes its feeds and comments.json; sitemap_dates and site_search, whose files show no
+comments, leave them as they are). It suits a change that only those posts' pages show,
+their comments for one; deciding that is the caller's job (`moderation.deploy.plan_publish`).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from pelican import signals
+from pelican.utils import sanitised_join
 from pelican.writers import Writer
 
 logger = logging.getLogger(__name__)
+
+SELECTED_SETTING = "WRITE_SELECTED_SLUGS"
 
 
 class _WriteIfChanged(io.StringIO):
@@ -42,10 +57,63 @@ class _WriteIfChanged(io.StringIO):
         super().close()
 
 
+class _Unwritten(io.StringIO):
+    """The stream of a page a selected build leaves as it is: nothing reaches the disk."""
+
+
+def shows_selected(localcontext: dict[str, Any], slugs: Collection[str]) -> bool:
+    """Whether the page of this template context shows one of the posts named by `slugs`:
+    it is the post's own page, or a page of a paginated list holding its summary."""
+    shown = [localcontext.get("article"), localcontext.get("page")]
+    if "articles_page" in localcontext:
+        shown += localcontext["articles_page"].object_list
+    return any(getattr(content, "slug", None) in slugs for content in shown)
+
+
+class _SelectedTemplate:
+    """A page template that renders only the pages showing a selected post; for the
+    others it names their file to the writer, which then leaves it alone."""
+
+    def __init__(self, template: Any, writer: UnchangedFilesWriter, slugs: frozenset[str]):
+        self._template = template
+        self._writer = writer
+        self._slugs = slugs
+
+    def render(self, localcontext: dict[str, Any]) -> str:
+        if shows_selected(localcontext, self._slugs):
+            return self._template.render(localcontext)
+        self._writer.unrendered.add(
+            sanitised_join(self._writer.output_path, localcontext["output_file"])
+        )
+        return ""
+
+
 class UnchangedFilesWriter(Writer):
-    """Pelican's Writer, but a file is only written when its bytes change."""
+    """Pelican's Writer, but a file is only written when its bytes change; in a selected
+    build, only the pages showing a selected post are rendered at all."""
+
+    def __init__(self, output_path: str, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(output_path, settings)
+        slugs = (settings or {}).get(SELECTED_SETTING)
+        self.selected: frozenset[str] | None = None if slugs is None else frozenset(slugs)
+        # Pages of this selected build that were not rendered, by their file's path.
+        self.unrendered: set[str] = set()
+
+    def write_file(self, name: Any, template: Any, context: Any, *args: Any, **kwargs: Any):
+        if self.selected is not None:
+            template = _SelectedTemplate(template, self, self.selected)
+        return super().write_file(name, template, context, *args, **kwargs)
+
+    def write_feed(self, *args: Any, **kwargs: Any) -> Any:
+        # Pelican's feeds carry posts' text, never their comments.
+        if self.selected is not None:
+            return None
+        return super().write_feed(*args, **kwargs)
 
     def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
+        if filename in self.unrendered:
+            self.unrendered.discard(filename)
+            return _Unwritten()
         if filename in self._written_files or filename in self._overridden_files:
             # A file written twice in one build: Pelican's own rules (skip, override or
             # fail) apply, so it decides.

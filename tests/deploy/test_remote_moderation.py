@@ -82,6 +82,31 @@ class Live:
     def moderate(self, *options: str, **env: str) -> subprocess.CompletedProcess[str]:
         return self.invoke("moderate", "--no-input", "--inbox", self.url, *options, **env)
 
+    def start_pausing_run(self, *options: str) -> subprocess.Popen[bytes]:
+        """`invoke moderate --inbox URL` in the background, pausing 30 s after each comment
+        file it writes (publishing's debugging hook), in its own process group."""
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("BETWEEN_SESSIONS_", "PYTHON_AKISMET", "AKISMET"))
+        }
+        environment.update(
+            {
+                **self.akismet.environment(),
+                "BETWEEN_SESSIONS_SITEURL": self.url,
+                "BETWEEN_SESSIONS_ADMIN_TOKEN": TOKEN,
+                "MODERATION_DEBUG_PAUSE_AFTER_WRITE": "30",
+            }
+        )
+        return subprocess.Popen(
+            [str(INVOKE), "moderate", "--no-input", "--inbox", self.url, *options],
+            cwd=self.laptop,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
     def server_comment(self, comment_id: str) -> dict[str, object]:
         connection = inbox.connect(self.server / "var" / "inbox.sqlite3")
         try:
@@ -173,27 +198,7 @@ def test_an_unreachable_intake_exits_1_with_nothing_lost(live: Live) -> None:
 
 def test_a_run_killed_mid_publish_is_finished_by_the_next(live: Live) -> None:
     posted = live.post_comment()
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("BETWEEN_SESSIONS_", "PYTHON_AKISMET", "AKISMET"))
-    }
-    environment.update(
-        {
-            **live.akismet.environment(),
-            "BETWEEN_SESSIONS_SITEURL": live.url,
-            "BETWEEN_SESSIONS_ADMIN_TOKEN": TOKEN,
-            "MODERATION_DEBUG_PAUSE_AFTER_WRITE": "30",
-        }
-    )
-    run = subprocess.Popen(
-        [str(INVOKE), "moderate", "--no-input", "--no-build", "--inbox", live.url],
-        cwd=live.laptop,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    run = live.start_pausing_run("--no-build")
     written = live.laptop / "content/comments" / POST / f"{posted['id']}.md"
     deadline = time.monotonic() + 120
     while not written.exists() and time.monotonic() < deadline:
@@ -260,3 +265,29 @@ def test_a_post_just_deployed_takes_comments_at_once(live: Live) -> None:
         headers={"Accept": "application/json"},
     )
     assert answer.status_code == 202, answer.text
+
+
+def test_a_second_run_on_the_laptop_waits_for_the_first(live: Live) -> None:
+    """Issue 13: remote runs take the local runs' one-run lock (moderate.lock)."""
+    posted = live.post_comment()
+    # The first run holds still once its file is written.
+    first = live.start_pausing_run()
+    written = live.laptop / "content/comments" / POST / f"{posted['id']}.md"
+    deadline = time.monotonic() + 120
+    while not written.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert written.exists()
+
+    second = live.moderate()
+    assert second.returncode == 3, second.stdout + second.stderr
+    assert "Another `invoke moderate` is running" in second.stdout
+    assert f"process {first.pid}" in second.stdout
+    # The second did nothing: the intake still waits for the first to say "published".
+    assert live.server_comment(posted["id"])["published_at"] is None
+
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    # The kernel let the lock go with the killed run: the next one finishes its job.
+    finished = live.moderate()
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert live.server_comment(posted["id"])["published_at"] is not None
