@@ -5,6 +5,7 @@ Shaped after what `pelican-quickstart` generates, with Between Sessions' own tas
 """
 
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -108,8 +109,6 @@ def publish(c):
 def deploy(c):
     """`invoke publish`, then rsync the result to DEPLOY_TARGET (only what changed); then
     the intake at BETWEEN_SESSIONS_INBOX_URL, if set, sends the reply mail it held."""
-    import os
-
     from moderation.pipeline.remote import INBOX_URL_ENV
 
     send_live(publish_build(), os.environ.get(INBOX_URL_ENV))
@@ -121,6 +120,7 @@ def gh_pages(c, branch="gh-pages", remote="origin"):
     from invoke import Exit
 
     from moderation.deploy import DeployError, deploy_to_github_pages
+    from moderation.pipeline.remote import INBOX_URL_ENV
 
     settings = publish_build()
     try:
@@ -128,25 +128,33 @@ def gh_pages(c, branch="gh-pages", remote="origin"):
     except DeployError as error:
         raise Exit(f"gh-pages: {error}", code=1) from None
     print(f"gh-pages: {settings.output_dir.name}/ is on {branch}, pushed to {remote}")
+    announce_live(os.environ.get(INBOX_URL_ENV))
 
 
 def send_live(settings: ProjectSettings, inbox_url: str | None) -> None:
     """rsync the publish build to DEPLOY_TARGET, saying how many files changed; then tell
     the intake at `inbox_url` (if any) that the replies it holds mail for are live."""
-    import os
-
     from invoke import Exit
 
     from moderation.deploy import DeployError
     from moderation.deploy import deploy as run_deploy
-    from moderation.intake.admin import ADMIN_TOKEN_ENV
-    from moderation.pipeline.remote import RemoteInboxError, announce_deployed
 
     try:
         changes = run_deploy(settings)
     except DeployError as error:
         raise Exit(f"deploy: {error}", code=1) from None
     print(f"deploy: {len(changes)} file(s) sent or deleted at {settings.deploy_target}")
+    announce_live(inbox_url)
+
+
+def announce_live(inbox_url: str | None) -> None:
+    """Tell the intake at `inbox_url` (if any) that the site is live, so that it sends the
+    reply mail it held until the replies could be read."""
+    from invoke import Exit
+
+    from moderation.intake.admin import ADMIN_TOKEN_ENV
+    from moderation.pipeline.remote import RemoteInboxError, announce_deployed
+
     if not inbox_url:
         return
     unsent = (
@@ -268,7 +276,6 @@ def moderate(
     deploy=False,
 ):
     """Check new comments (rules, Akismet), review held ones, publish, then rebuild."""
-    import os
     from contextlib import nullcontext
 
     from invoke import Exit
