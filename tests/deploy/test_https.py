@@ -5,7 +5,6 @@ https://...` sending its token only over TLS, then `invoke deploy`."""
 
 from __future__ import annotations
 
-import os
 import ssl
 import subprocess
 import time
@@ -15,7 +14,6 @@ import httpx
 
 from tests.support.akismet_standin import AkismetStandIn
 from tests.support.deploy import GoingLive, caddy_root_certificate, going_live
-from tests.support.intake import INVOKE
 
 TOKEN = "c2FsdC1sYW1wcy1pbi1hLXF1aWV0LWhhcmJvdXItdG93bi1hdC1kdXNr"
 POST_PATH = "/2016/03/texting-my-therapist/"
@@ -25,23 +23,7 @@ WORDS = "I printed this one out and kept it in my coat pocket for the week of th
 def laptop_command(
     setup: GoingLive, akismet: AkismetStandIn, *task: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BETWEEN_SESSIONS_")}
-    environment = {
-        **clean,
-        **akismet.environment(),
-        "BETWEEN_SESSIONS_SITEURL": setup.url,
-        "BETWEEN_SESSIONS_DEPLOY_TARGET": str(setup.www),
-        "BETWEEN_SESSIONS_ADMIN_TOKEN": TOKEN,
-        **env,
-    }
-    return subprocess.run(
-        [str(INVOKE), *task],
-        cwd=setup.laptop,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return setup.laptop_command(*task, akismet=akismet.environment(), token=TOKEN, **env)
 
 
 def trusting(root: Path) -> ssl.SSLContext:

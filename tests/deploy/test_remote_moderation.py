@@ -55,28 +55,8 @@ class Live:
         self, *task: str, token: str = TOKEN, **env: str
     ) -> subprocess.CompletedProcess[str]:
         """A command typed on the laptop, with its environment for going live."""
-        clean = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(
-                ("BETWEEN_SESSIONS_", "PYTHON_AKISMET", "AKISMET", "COMMENT_INTAKE")
-            )
-        }
-        environment = {
-            **clean,
-            **self.akismet.environment(),
-            "BETWEEN_SESSIONS_SITEURL": self.url,
-            "BETWEEN_SESSIONS_DEPLOY_TARGET": str(self.www),
-            "BETWEEN_SESSIONS_ADMIN_TOKEN": token,
-            **env,
-        }
-        return subprocess.run(
-            [str(INVOKE), *task],
-            cwd=self.laptop,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        return self.setup.laptop_command(
+            *task, akismet=self.akismet.environment(), token=token, **env
         )
 
     def moderate(self, *options: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.intake import copy_project, free_port, wait_for_port
+from tests.support.intake import INVOKE, copy_project, free_port, wait_for_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -226,6 +226,36 @@ class GoingLive:
     www: Path
     laptop: Path
     intake_log: Path
+
+    def laptop_command(
+        self, *task: str, akismet: Mapping[str, str], token: str, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """`invoke TASK` typed on the laptop, with its environment for going live: the
+        site's address, `www` as the deploy target, the admin token, and `akismet` (the
+        stand-in's environment) instead of any Akismet or intake settings of this machine."""
+        clean = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(
+                ("BETWEEN_SESSIONS_", "PYTHON_AKISMET", "AKISMET", "COMMENT_INTAKE")
+            )
+        }
+        environment = {
+            **clean,
+            **akismet,
+            "BETWEEN_SESSIONS_SITEURL": self.url,
+            "BETWEEN_SESSIONS_DEPLOY_TARGET": str(self.www),
+            "BETWEEN_SESSIONS_ADMIN_TOKEN": token,
+            **env,
+        }
+        return subprocess.run(
+            [str(INVOKE), *task],
+            cwd=self.laptop,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
 
 
 @contextmanager
