@@ -6,7 +6,7 @@ accepted posts per second and p50/p99 latency, then checks that every accepted c
 in the inbox exactly once.
 
     .venv/bin/python benchmarks/intake_load.py [--clients 50] [--posts 10000]
-        [--synchronous FULL|NORMAL|OFF] [--max-batch 256]
+        [--synchronous FULL|NORMAL|OFF] [--max-batch 256] [--rate-limited]
 
 The client speaks HTTP/1.1 over asyncio streams itself: a full HTTP client library costs
 more CPU per request than the server under test, and both share this machine's 2 cores.
@@ -43,13 +43,17 @@ TARGETS = {
 }
 
 
-def settings_file(folder: Path, synchronous: str, max_batch: int, posts: int) -> Path:
+def settings_file(
+    folder: Path, synchronous: str, max_batch: int, posts: int, counted: bool
+) -> Path:
     (folder / "output").mkdir()
     (folder / "output" / "comments.json").write_text(json.dumps(TARGETS))
     path = folder / "pelicanconf.py"
     path.write_text(
         "COMMENT_INTAKE = {\n"
-        "    'COMMENT_RATE_LIMIT': None,\n"
+        # All the posts come from one address: a limit they never reach still counts each
+        # one and keeps it in the inbox, which is what --rate-limited measures.
+        f"    'COMMENT_RATE_LIMIT': {(2 * posts, 600) if counted else None},\n"
         # The waiting cap is checked on every post; its count errs on the side of refusing
         # (see moderation.intake.guards), so leave it room to refuse none.
         f"    'MAX_WAITING': {2 * posts},\n"
@@ -153,13 +157,22 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--synchronous", default="FULL")
     parser.add_argument("--max-batch", type=int, default=256)
+    parser.add_argument(
+        "--rate-limited",
+        action="store_true",
+        help="count every post against a per-address limit it never reaches",
+    )
     arguments = parser.parse_args()
     # Other work on the machine slows the wall-clock rate, not the CPU per post.
     load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory() as folder:
         settings = settings_file(
-            Path(folder), arguments.synchronous, arguments.max_batch, arguments.posts
+            Path(folder),
+            arguments.synchronous,
+            arguments.max_batch,
+            arguments.posts,
+            arguments.rate_limited,
         )
         port = free_port()
         server = subprocess.Popen(
