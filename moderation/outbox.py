@@ -40,8 +40,9 @@ def enqueue(
     """
     now = utc_now()
     # The headers alone, read as plain text: a structured parse would cost more than the
-    # composing did, in a transaction the intake's writer holds.
-    header = HeaderParser().parsestr(message)["Message-ID"]
+    # composing did, in a transaction the intake's writer holds. A long one comes folded
+    # onto a second line; an id holds no spaces, so unfolding is dropping them.
+    header = "".join((HeaderParser().parsestr(message)["Message-ID"] or "").split())
     if not header:
         raise ValueError("a queued message needs a Message-ID (notify.compose gives one)")
     cursor = connection.execute(
