@@ -283,12 +283,19 @@ def add_comment(connection: sqlite3.Connection, comment: NewComment) -> str:
         return insert_comment(connection, comment)
 
 
-def insert_comment(connection: sqlite3.Connection, comment: NewComment) -> str:
+def insert_comment(
+    connection: sqlite3.Connection,
+    comment: NewComment,
+    comment_id: str | None = None,
+    created_at: str | None = None,
+) -> str:
     """Insert a new `pending` comment inside the caller's transaction; returns its id.
 
-    The intake's group commit calls this for many comments in one transaction.
+    The intake's group commit calls this for many comments in one transaction. `comment_id`
+    and `created_at` are given only for a comment made elsewhere: the author's reply,
+    written on her laptop in a remote run (moderation.author_replies).
     """
-    comment_id = new_comment_id()
+    comment_id = comment_id or new_comment_id()
     connection.execute(
         """INSERT INTO comments (id, post_slug, parent_id, author, email, website, body, ip,
                user_agent, referrer, permalink, created_at, honeypot, removal_token_hash)
@@ -305,7 +312,7 @@ def insert_comment(connection: sqlite3.Connection, comment: NewComment) -> str:
             comment.user_agent,
             comment.referrer,
             comment.permalink,
-            utc_now(),
+            created_at or utc_now(),
             int(comment.honeypot),
             comment.removal_token_hash,
         ),

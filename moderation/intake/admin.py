@@ -16,6 +16,9 @@ token or the address.
   nothing. Each change is idempotent, so a retry after a dropped connection changes
   nothing twice (the answer counts what was "applied" and what was "unchanged"):
 
+  {"kind": "author_reply", "id", "parent_id", "author", "body", "created_at"}   the
+                        author's reply written in the laptop's review, stored approved
+                        with its id (already there: unchanged); first in a batch
   {"kind": "decide", "id", "expected", "status", "actor", "reasons", "needs_care",
    "akismet_verdict"}   a decision on the comment read with status `expected`; already
                         `status`: unchanged; anything else now: 409 naming both.
@@ -53,6 +56,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from moderation import commenters, inbox, outbox, subscriptions
+from moderation.author_replies import add_author_reply
 from moderation.inbox import Status
 from moderation.intake.forms import Refusal
 from moderation.intake.pages import human_wait
@@ -223,6 +227,21 @@ def apply_change(
         )
         inbox.set_folded_count(
             connection, change["post_slug"], change["comment_id"], change["count"]
+        )
+        return True
+    if kind == "author_reply":
+        if inbox.get_comment(connection, str(change["id"])) is not None:
+            return False
+        parent = inbox.get_comment(connection, str(change["parent_id"]))
+        if parent is None:
+            raise UnknownChangeError(f"there is no comment {change['parent_id']!r} to reply to")
+        add_author_reply(
+            connection,
+            parent,
+            change["author"],
+            change["body"],
+            reply_id=str(change["id"]),
+            created_at=change["created_at"],
         )
         return True
     comment = inbox.get_comment(connection, str(change.get("id")))

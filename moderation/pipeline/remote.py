@@ -172,6 +172,21 @@ def changes_since_read(copy: RemoteCopy) -> list[dict[str, Any]]:
     }
     status_read = dict(copy.statuses)
     changes: list[dict[str, Any]] = []
+    # Comments the run made (the author's replies from the review) go first, as they were
+    # made: the intake stores them under the same id, and the log's entries then apply.
+    for comment_id, comment in now.items():
+        if comment_id not in status_read:
+            changes.append(
+                {
+                    "kind": "author_reply",
+                    "id": comment_id,
+                    "parent_id": comment["parent_id"],
+                    "author": comment["author"],
+                    "body": comment["body"],
+                    "created_at": comment["created_at"],
+                }
+            )
+            status_read[comment_id] = Status.PENDING
     for entry in log:
         comment = now[entry["comment_id"]]
         if entry["action"] == PUBLISHED:

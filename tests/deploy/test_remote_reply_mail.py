@@ -75,6 +75,24 @@ class Laptop:
         assert code == 0, terminal.screen
         return terminal.screen
 
+    def review_and_reply(self, reply: str, *options: str) -> str:
+        """`invoke moderate` on a terminal, answering the one comment it shows with `reply`
+        (her editor, here a script that writes it)."""
+        editor = self.live.laptop / "reply-editor.sh"
+        editor.write_text(f"#!/bin/sh\nprintf '%s' '{reply}' > \"$1\"\n", encoding="utf-8")
+        editor.chmod(0o755)
+        terminal = Terminal(
+            [str(INVOKE), "moderate", *options],
+            {**self.environment, "EDITOR": str(editor)},
+            cwd=self.live.laptop,
+        )
+        terminal.expect(PROMPT, timeout=120)
+        terminal.type("r")
+        terminal.expect("is published with this comment", timeout=60)
+        code = terminal.close()
+        assert code == 0, terminal.screen
+        return terminal.screen
+
     def invoke(self, *task: str) -> None:
         done = subprocess.run(
             [str(INVOKE), *task],
@@ -169,4 +187,37 @@ def test_reply_mail_goes_out_from_the_server_after_the_deploy(setup) -> None:
     laptop.invoke("deploy")  # nothing held: nothing more is mailed
     assert replies_to(smtp, FERN[1]) == [mail]
     assert len(smtp.messages) == 3
+    connection.close()
+
+
+AUTHOR_REPLY = "Thank you, Fern. The car park pause is something I do too."
+
+
+def test_the_authors_reply_from_the_laptop_is_mailed_from_the_server(setup) -> None:
+    live, laptop, smtp = setup
+    fern = post(live, FERN, FERN_WORDS, subscribe="1")
+    [confirmation] = smtp.wait_for(1)
+    link = re.search(r"http://\S+/api/subscriptions/confirm\?token=\S+", confirmation.text)
+    assert link is not None and httpx.post(link.group(0)).status_code == 200
+
+    # The author answers Fern's first comment in the laptop's review, and deploys.
+    laptop.review_and_reply(AUTHOR_REPLY, "--inbox", live.url, "--deploy")
+    page = httpx.get(live.url + POST_PATH).text
+    assert FERN_WORDS in page and AUTHOR_REPLY in page
+
+    # The server knows the reply as the author's, published, and has mailed Fern once.
+    connection = server_inbox(live)
+    [reply] = connection.execute("SELECT * FROM comments WHERE parent_id = ?", (fern,)).fetchall()
+    assert (reply["author_role"], reply["body"]) == ("author", AUTHOR_REPLY)
+    assert reply["published_at"] is not None and reply["email"] == ""
+    smtp.wait_for(2)
+    [mail] = replies_to(smtp, FERN[1])
+    assert AUTHOR_REPLY in mail.text
+    assert f"{live.url}{POST_PATH}#comment-{reply['id']}" in mail.text
+
+    # The file on the laptop has the same id: the next run sends nothing twice.
+    assert (live.laptop / "content/comments" / POST / f"{reply['id']}.md").is_file()
+    laptop.invoke("moderate", "--no-input", "--inbox", live.url, "--deploy")
+    assert replies_to(smtp, FERN[1]) == [mail]
+    assert connection.execute("SELECT count(*) FROM comments").fetchone()[0] == 2
     connection.close()
