@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Template
 
 from .cache import CommentCache, code_fingerprint
-from .comment_file import CommentFileError
+from .comment_file import CommentFile, CommentFileError
 from .comments_json import PostEntry, write_comments_json
 from .feeds import atom_feed, feed_entry
 from .folders import CommentFolder, find_comment_folders, read_comment_folder
@@ -71,8 +71,10 @@ class CommentsBuild:
     sitename: str
     # Articles and pages whose comments are published: in comments.json and the feeds.
     published: list[Any] = field(default_factory=list)
-    # Slug -> its comments, for every post or page that takes them.
+    # Slug -> its comments, for every post or page that takes them, and its URL (Pelican
+    # works a URL out on each access, at a tenth of a millisecond).
     posts: dict[str, PostComments] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -121,10 +123,21 @@ def _is_open(content: Any, options: dict[str, Any], now: datetime) -> bool:
     return now - date <= timedelta(days=days)
 
 
+def _comment(build: CommentsBuild, path: str, file: CommentFile) -> Comment:
+    shown = file.date.astimezone(build.timezone)
+    return Comment(
+        file,
+        path,
+        render_comment_markdown(file.body),
+        date_iso=shown.isoformat(),
+        date_text=shown.strftime(build.options["DATE_FORMAT"]),
+    )
+
+
 def _read_comments(build: CommentsBuild, folder: CommentFolder | None) -> list[Comment]:
     """The post's comments, read and rendered, in file-name order."""
     files = read_comment_folder(folder, build.timezone) if folder else []
-    return [Comment(file, path, render_comment_markdown(file.body)) for path, file in files]
+    return [_comment(build, path, file) for path, file in files]
 
 
 def _thread(build: CommentsBuild, comments: list[Comment]) -> list[Comment]:
@@ -185,7 +198,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     A post's stamp holds everything of the post that its thread and feed are made of;
     what every post's depend on is in the whole cache's fingerprint (code_fingerprint).
     """
-    slug, url = content.slug, content.url  # Pelican works a URL out on each access
+    slug, url = content.slug, content.url
     folder = build.folders.get(slug)
     post_url = f"{build.site}/{url}"
     date = getattr(content, "date", None)  # pages may have none
@@ -205,6 +218,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     # The post in the default language comes first and keeps its feed; translations
     # show the same comments.
     build.posts.setdefault(slug, post)
+    build.urls.setdefault(slug, url)
     content.comment_count = len(post.ids)
     content.comments_open = is_open
     # Pelican's templates print it as it is (no autoescape), as they do content.content:
@@ -279,8 +293,7 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
     options = build.options
     index: list[PostEntry] = []
     for content in build.published:
-        post = build.posts[content.slug]
-        url = content.url  # worked out on each access
+        post, url = build.posts[content.slug], build.urls[content.slug]
         feed = _post_feed(build, content, f"{build.site}/{url}", post)
         _write_if_changed(output / content.comments_feed_url, feed)
         modified = getattr(content, "modified", None) or getattr(content, "date", None)
