@@ -40,6 +40,25 @@ STATE_KEY = "threaded_comments_build"
 THREAD_TEMPLATE = "partials/comment_thread"
 # A feed's <updated> when nothing in it has a date.
 NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+# A comment and the author's reply to it, with every optional field between them.
+SAMPLE_THREAD = (
+    CommentFile(
+        id="sample-1",
+        author="Sample Reader",
+        date=NO_DATE,
+        body="A comment.",
+        website="https://reader.example.org",
+        likes=2,
+    ),
+    CommentFile(
+        id="sample-2",
+        author="Sample Author",
+        date=NO_DATE,
+        body="A reply.",
+        replyto="sample-1",
+        author_role="author",
+    ),
+)
 
 
 class PostComments(NamedTuple):
@@ -65,10 +84,10 @@ class CommentsBuild:
     root: Path
     folders: dict[str, CommentFolder]
     thread_template: Template
-    cache: CommentCache
     # Absolute site address for the feeds.
     site: str
     sitename: str
+    cache: CommentCache = field(init=False)
     # Articles and pages whose comments are published: in comments.json and the feeds.
     published: list[Any] = field(default_factory=list)
     # Slug -> its comments, for every post or page that takes them, and its URL (Pelican
@@ -90,8 +109,6 @@ def _start(generator: Any) -> CommentsBuild:
     options = comment_settings(settings)
     timezone = ZoneInfo(settings.get("TIMEZONE") or "UTC")
     template = generator.get_template(THREAD_TEMPLATE)
-    template_text = Path(template.filename).read_text(encoding="utf-8")
-    fingerprint = code_fingerprint(options, template_text, timezone.key)
     root = Path(generator.path) / options["PATH"]
     build = CommentsBuild(
         options=options,
@@ -99,10 +116,12 @@ def _start(generator: Any) -> CommentsBuild:
         root=root,
         folders=find_comment_folders(root),
         thread_template=template,
-        cache=CommentCache(settings, fingerprint),
         site=(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/"),
         sitename=settings.get("SITENAME", ""),
     )
+    template_text = Path(template.filename).read_text(encoding="utf-8")
+    fingerprint = code_fingerprint(options, template_text, timezone.key, _sample_thread_html(build))
+    build.cache = CommentCache(settings, fingerprint)
     context = generator.context
     # For the theme's partials: the settings (FORM_ACTION, ...), the site-wide feed, and
     # where a reader without JavaScript collects her private removal link after posting
@@ -150,6 +169,25 @@ def _read_thread(build: CommentsBuild, folder: CommentFolder | None) -> list[Com
     return _thread(build, _read_comments(build, folder))
 
 
+def _thread_html(build: CommentsBuild, slug: str, is_open: bool, top_level: list[Comment]) -> str:
+    """The thread as the theme's partials/comment_thread.html makes it."""
+    return build.thread_template.render(
+        comments=top_level,
+        post=slug,
+        comments_open=is_open,
+        COMMENT_SETTINGS=build.options,
+        timezone=build.timezone,
+    )
+
+
+def _sample_thread_html(build: CommentsBuild) -> str:
+    """A made-up thread, for the cache's fingerprint: the cached threads are made again when
+    what their markup depends on beyond the template's own text changes, such as a filter
+    another plugin adds (avatars keyed with IDENTICON_SECRET) or a template it includes."""
+    comments = [_comment(build, "", file) for file in SAMPLE_THREAD]
+    return _thread_html(build, "sample", True, _thread(build, comments))
+
+
 def _make_post(
     build: CommentsBuild,
     content: Any,
@@ -160,15 +198,7 @@ def _make_post(
 ) -> PostComments:
     """The thread's HTML, the feed's entries and what comments.json needs, from the post's
     comments (in file-name order) and its thread."""
-    html = ""
-    if top_level:
-        html = build.thread_template.render(
-            comments=top_level,
-            post=content.slug,
-            comments_open=is_open,
-            COMMENT_SETTINGS=build.options,
-            timezone=build.timezone,
-        )
+    html = _thread_html(build, content.slug, is_open, top_level) if top_level else ""
     newest_first = sorted(comments, key=lambda comment: comment.file.date, reverse=True)
     return PostComments(
         html=html,

@@ -4,8 +4,9 @@ Pelican's content cache keeps each file's data under the file's stamp. Here each
 comments are kept under the post's stamp: its comment files' (name, mtime_ns, size) and
 the post's own parts that reach the thread or the feeds (title, URL, open or closed). The
 whole cache is dropped when the plugin's code, the thread template, the settings or a
-renderer library's version changes. It lives in CACHE_PATH beside Pelican's, and follows
-CACHE_CONTENT (store) and LOAD_CONTENT_CACHE (load).
+renderer library's version changes, or when the template makes another thread of the same
+sample comments (a filter another plugin adds has a new key, say). It lives in CACHE_PATH
+beside Pelican's, and follows CACHE_CONTENT (store) and LOAD_CONTENT_CACHE (load).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ _FINGERPRINT_KEY = ("fingerprint",)
 
 def code_fingerprint(options: dict[str, Any], *sources: str) -> str:
     """A hash of this plugin's code, the renderer libraries' versions, the plugin's
-    settings and `sources` (the thread template's text, the time zone)."""
+    settings and `sources` (the thread template's text, the time zone, a sample thread)."""
     digest = hashlib.blake2b(digest_size=16)
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from identicons import identicon_svg
 
 from tests.support.comment_site import small_site, write_comment, write_post
 from tests.support.site import PROJECT_ROOT, read_html, run_pelican
@@ -626,6 +627,17 @@ def test_a_changed_thread_template_remakes_the_cached_threads(tmp_path):
     output, log, code = build(content, override)
     assert code == 0, log
     assert read_html(output / POST_URL).select_one("ol.comment-list.themed") is not None
+
+
+def test_a_new_identicon_secret_redraws_the_avatars_in_cached_threads(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    for secret in ("the-first-secret", "the-second-secret"):
+        output, log, code = build(content, f"IDENTICON_SECRET={json.dumps(secret)}")
+        assert code == 0, log
+        avatar = comment(read_html(output / POST_URL), "a-early").select_one("svg")
+        drawn = BeautifulSoup(identicon_svg("Juniper", secret), "html.parser").svg
+        assert avatar == drawn, secret
 
 
 def test_a_post_with_hundreds_of_comments_builds_them_all(tmp_path):
