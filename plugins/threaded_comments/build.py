@@ -15,6 +15,7 @@ Errors raised in these handlers reach Pelican's main(), which exits non-zero.
 from __future__ import annotations
 
 import heapq
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from jinja2 import Template
+from jinja2 import FileSystemLoader, Template
+from pelican.generators import PelicanTemplateNotFound
 
 from .cache import CommentCache, code_fingerprint
 from .comment_file import CommentFile, CommentFileError
@@ -35,9 +37,13 @@ from .rendering import render_comment_markdown
 from .settings import comment_settings
 from .threads import Comment, ThreadOnDemand, build_thread
 
+logger = logging.getLogger(__name__)
+
 # The key of this build's CommentsBuild in the generators' shared context.
 STATE_KEY = "threaded_comments_build"
 THREAD_TEMPLATE = "partials/comment_thread"
+# The plugin's own, plain THREAD_TEMPLATE, for a theme that has none.
+DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 # A feed's <updated> when nothing in it has a date.
 NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 # A comment and the author's reply to it, with every optional field between them.
@@ -104,11 +110,26 @@ def exclude_comment_folder(pelican: Any) -> None:
         pelican.settings[key] = [*pelican.settings.get(key, []), folder]
 
 
+def _thread_template(generator: Any) -> Template:
+    """The theme's partials/comment_thread.html, or the plugin's own if the theme has none."""
+    try:
+        return generator.get_template(THREAD_TEMPLATE)
+    except PelicanTemplateNotFound:
+        logger.info(
+            "threaded_comments: the theme has no %s.html; using the plugin's own from %s",
+            THREAD_TEMPLATE,
+            DEFAULT_TEMPLATES,
+        )
+    # The theme's environment (its filters and settings), loading from the plugin only.
+    environment = generator.env.overlay(loader=FileSystemLoader(DEFAULT_TEMPLATES))
+    return environment.get_template(f"{THREAD_TEMPLATE}.html")
+
+
 def _start(generator: Any) -> CommentsBuild:
     settings = generator.settings
     options = comment_settings(settings)
     timezone = ZoneInfo(settings.get("TIMEZONE") or "UTC")
-    template = generator.get_template(THREAD_TEMPLATE)
+    template = _thread_template(generator)
     root = Path(generator.path) / options["PATH"]
     build = CommentsBuild(
         options=options,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -529,6 +531,52 @@ def test_pages_take_comments_only_with_comments_open(tmp_path):
     _output, log, code = build(content)
     assert code != 0
     assert "comments/colophon" in log
+
+
+def test_a_plain_pelican_site_with_another_theme_gets_the_plugins_own_thread(tmp_path):
+    """Pelican's notmyidea theme has no partials/comment_thread.html: the plugin's own makes
+    comments_html, here printed by the one template the site adds."""
+    content = tmp_path / "content"
+    small_site(content)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "article.html").write_text(
+        '{% extends "!theme/article.html" %}{% block content %}{{ super() }}'
+        '<section id="comments">{{ article.comments_html }}</section>{% endblock %}'
+    )
+    settings = tmp_path / "pelicanconf.py"
+    settings.write_text(
+        f"PLUGIN_PATHS = [{str(PROJECT_ROOT / 'plugins')!r}]\n"
+        "PLUGINS = ['threaded_comments']\n"
+        "THEME = 'notmyidea'\n"
+        f"THEME_TEMPLATES_OVERRIDES = [{str(templates)!r}]\n"
+        "TIMEZONE = 'UTC'\n"
+        "ARTICLE_URL = ARTICLE_SAVE_AS = '{slug}.html'\n"
+    )
+    output = tmp_path / "output"
+    result = subprocess.run(
+        [sys.executable, "-m", "pelican", str(content), "-o", str(output), "-s", str(settings),
+         "--fatal", "errors", "--log-handler", "plain"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = read_html(output / "first-post.html")
+    thread = page.select_one("section#comments > ol.comment-list")
+    assert [li["id"] for li in thread.find_all("li", recursive=False)] == [
+        "comment-a-early",
+        "comment-b-late",
+    ]
+    early = thread.select_one("li#comment-a-early")
+    assert early.select_one(".comment-meta a")["href"] == "https://juniper.example.net"
+    assert early.select_one(".comment-meta time")["datetime"] == "2016-03-15T07:00:00+00:00"
+    assert early.select_one(".comment-content em").get_text() == "counting of hours"
+    assert early.select_one(".comment-likes").get_text() == "Liked by 3 people"
+    replies = early.select_one("ol.children").find_all("li", recursive=False)
+    assert [li["id"] for li in replies] == ["comment-r1", "comment-r2"]
+    # No form: posting comments is the site's own business, not the plugin's.
+    assert page.select_one("section#comments form") is None
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["first-post"]["comments"][:2] == ["a-early", "b-late"]
 
 
 # --- caching ------------------------------------------------------------------------------
