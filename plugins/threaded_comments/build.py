@@ -31,7 +31,7 @@ from pelican.generators import PelicanTemplateNotFound
 from .cache import CommentCache, code_fingerprint
 from .comment_file import CommentFile, CommentFileError
 from .comments_json import PostEntry, write_comments_json
-from .feeds import atom_feed, feed_entry
+from .feeds import atom_feed, feed_entries
 from .folders import CommentFolder, find_comment_folders, read_comment_folder
 from .rendering import render_comment_markdown
 from .settings import comment_settings
@@ -226,8 +226,11 @@ def _make_post(
         ids=tuple(comment.file.id for comment in comments),
         likes=tuple(comment.file.likes for comment in comments),
         entries=tuple(
-            (comment.file.date, feed_entry(comment, content.title, post_url))
-            for comment in newest_first
+            zip(
+                (comment.file.date for comment in newest_first),
+                feed_entries(newest_first, content.title, post_url),
+                strict=True,
+            )
         ),
     )
 
