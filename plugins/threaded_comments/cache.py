@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 CACHE_NAME = "threaded_comments.pickle"
 # The libraries whose output the cache keeps: an upgrade (a sanitiser fix, say) must not
 # leave HTML it made before in place.
-RENDERING_LIBRARIES = ("markdown-it-py", "nh3", "jinja2")
+RENDERING_LIBRARIES = ("markdown-it-py", "cmarkgfm", "nh3", "jinja2")
 # A tuple, so that no URL can be mistaken for it.
 _FINGERPRINT_KEY = ("fingerprint",)
 
