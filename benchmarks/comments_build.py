@@ -15,6 +15,21 @@ maximum resident set) are shown beside it.
 Run:
 
     .venv/bin/python benchmarks/comments_build.py [--posts 1000] [--comments 20] [--runs 3]
+
+Last measured (session 5, after the speed pass; three runs of this script on 2 cores shared
+with three other engineers, load 4 to 12; the CPU ratio of each pair, then the medians):
+
+* cold: 1.56, 1.49, 1.17 (14.77 / 10.45 s = 1.41); 1.67, 1.50, 1.11 (17.28 / 11.54 s =
+  1.50); 1.16, 1.48, 1.59 (13.71 / 11.84 s = 1.16). Wall medians 28.8 / 16.6 s, 46.0 /
+  21.0 s, 20.1 / 13.2 s.
+* unchanged: 1.06, 1.22, 1.36 (7.08 / 5.79 s = 1.22); 0.87, 1.21, 1.24 (7.20 / 6.17 s =
+  1.17); 1.21, 1.08, 1.10 (6.88 / 5.76 s = 1.19). Wall medians 8.6 / 7.2 s, 12.1 / 8.5 s,
+  8.8 / 6.8 s.
+* peak memory: 189 MB cold and 153 MB unchanged with comments, 62 MB without.
+
+At the start of the session: cold 1.99, 1.55, 1.07 (14.07 / 9.44 s = 1.49), unchanged
+1.15, 1.01, 1.14 (8.04 / 7.31 s = 1.10). Under that load the spread hides the change;
+see plugins/threaded_comments/README.md, "Speed", for the in-process timings.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from pelican import signals
@@ -63,7 +63,9 @@ def add_filter(generator: Any) -> None:
             "identicons: %s is not set; avatars use the site's name as the key", SECRET_SETTING
         )
         secret = generator.settings.get("SITENAME", "")
-    generator.env.filters["identicon"] = partial(identicon_svg, secret=secret)
+    # Drawn once per name and build: most of a blog's comments come from readers who
+    # comment often, and drawing costs more than the rest of a comment's markup.
+    generator.env.filters["identicon"] = cache(partial(identicon_svg, secret=secret))
 
 
 def register() -> None:

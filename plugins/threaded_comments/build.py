@@ -15,6 +15,7 @@ Errors raised in these handlers reach Pelican's main(), which exits non-zero.
 from __future__ import annotations
 
 import heapq
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -24,22 +25,46 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from jinja2 import Template
+from jinja2 import FileSystemLoader, Template
+from pelican.generators import PelicanTemplateNotFound
 
 from .cache import CommentCache, code_fingerprint
-from .comment_file import CommentFileError
+from .comment_file import CommentFile, CommentFileError
 from .comments_json import PostEntry, write_comments_json
-from .feeds import atom_feed, feed_entry
+from .feeds import atom_feed, feed_entries
 from .folders import CommentFolder, find_comment_folders, read_comment_folder
 from .rendering import render_comment_markdown
 from .settings import comment_settings
 from .threads import Comment, ThreadOnDemand, build_thread
 
+logger = logging.getLogger(__name__)
+
 # The key of this build's CommentsBuild in the generators' shared context.
 STATE_KEY = "threaded_comments_build"
 THREAD_TEMPLATE = "partials/comment_thread"
+# The plugin's own, plain THREAD_TEMPLATE, for a theme that has none.
+DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 # A feed's <updated> when nothing in it has a date.
 NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+# A comment and the author's reply to it, with every optional field between them.
+SAMPLE_THREAD = (
+    CommentFile(
+        id="sample-1",
+        author="Sample Reader",
+        date=NO_DATE,
+        body="A comment.",
+        website="https://reader.example.org",
+        likes=2,
+    ),
+    CommentFile(
+        id="sample-2",
+        author="Sample Author",
+        date=NO_DATE,
+        body="A reply.",
+        replyto="sample-1",
+        author_role="author",
+    ),
+)
 
 
 class PostComments(NamedTuple):
@@ -65,14 +90,16 @@ class CommentsBuild:
     root: Path
     folders: dict[str, CommentFolder]
     thread_template: Template
-    cache: CommentCache
     # Absolute site address for the feeds.
     site: str
     sitename: str
+    cache: CommentCache = field(init=False)
     # Articles and pages whose comments are published: in comments.json and the feeds.
     published: list[Any] = field(default_factory=list)
-    # Slug -> its comments, for every post or page that takes them.
+    # Slug -> its comments, for every post or page that takes them, and its URL (Pelican
+    # works a URL out on each access, at a tenth of a millisecond).
     posts: dict[str, PostComments] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -83,13 +110,26 @@ def exclude_comment_folder(pelican: Any) -> None:
         pelican.settings[key] = [*pelican.settings.get(key, []), folder]
 
 
+def _thread_template(generator: Any) -> Template:
+    """The theme's partials/comment_thread.html, or the plugin's own if the theme has none."""
+    try:
+        return generator.get_template(THREAD_TEMPLATE)
+    except PelicanTemplateNotFound:
+        logger.info(
+            "threaded_comments: the theme has no %s.html; using the plugin's own from %s",
+            THREAD_TEMPLATE,
+            DEFAULT_TEMPLATES,
+        )
+    # The theme's environment (its filters and settings), loading from the plugin only.
+    environment = generator.env.overlay(loader=FileSystemLoader(DEFAULT_TEMPLATES))
+    return environment.get_template(f"{THREAD_TEMPLATE}.html")
+
+
 def _start(generator: Any) -> CommentsBuild:
     settings = generator.settings
     options = comment_settings(settings)
     timezone = ZoneInfo(settings.get("TIMEZONE") or "UTC")
-    template = generator.get_template(THREAD_TEMPLATE)
-    template_text = Path(template.filename).read_text(encoding="utf-8")
-    fingerprint = code_fingerprint(options, template_text, timezone.key)
+    template = _thread_template(generator)
     root = Path(generator.path) / options["PATH"]
     build = CommentsBuild(
         options=options,
@@ -97,10 +137,12 @@ def _start(generator: Any) -> CommentsBuild:
         root=root,
         folders=find_comment_folders(root),
         thread_template=template,
-        cache=CommentCache(settings, fingerprint),
         site=(settings.get("FEED_DOMAIN") or settings.get("SITEURL") or "").rstrip("/"),
         sitename=settings.get("SITENAME", ""),
     )
+    template_text = Path(template.filename).read_text(encoding="utf-8")
+    fingerprint = code_fingerprint(options, template_text, timezone.key, _sample_thread_html(build))
+    build.cache = CommentCache(settings, fingerprint)
     context = generator.context
     # For the theme's partials: the settings (FORM_ACTION, ...), the site-wide feed, and
     # where a reader without JavaScript collects her private removal link after posting
@@ -121,10 +163,21 @@ def _is_open(content: Any, options: dict[str, Any], now: datetime) -> bool:
     return now - date <= timedelta(days=days)
 
 
+def _comment(build: CommentsBuild, path: str, file: CommentFile) -> Comment:
+    shown = file.date.astimezone(build.timezone)
+    return Comment(
+        file,
+        path,
+        render_comment_markdown(file.body),
+        date_iso=shown.isoformat(),
+        date_text=shown.strftime(build.options["DATE_FORMAT"]),
+    )
+
+
 def _read_comments(build: CommentsBuild, folder: CommentFolder | None) -> list[Comment]:
     """The post's comments, read and rendered, in file-name order."""
     files = read_comment_folder(folder, build.timezone) if folder else []
-    return [Comment(file, path, render_comment_markdown(file.body)) for path, file in files]
+    return [_comment(build, path, file) for path, file in files]
 
 
 def _thread(build: CommentsBuild, comments: list[Comment]) -> list[Comment]:
@@ -137,6 +190,25 @@ def _read_thread(build: CommentsBuild, folder: CommentFolder | None) -> list[Com
     return _thread(build, _read_comments(build, folder))
 
 
+def _thread_html(build: CommentsBuild, slug: str, is_open: bool, top_level: list[Comment]) -> str:
+    """The thread as the theme's partials/comment_thread.html makes it."""
+    return build.thread_template.render(
+        comments=top_level,
+        post=slug,
+        comments_open=is_open,
+        COMMENT_SETTINGS=build.options,
+        timezone=build.timezone,
+    )
+
+
+def _sample_thread_html(build: CommentsBuild) -> str:
+    """A made-up thread, for the cache's fingerprint: the cached threads are made again when
+    what their markup depends on beyond the template's own text changes, such as a filter
+    another plugin adds (avatars keyed with IDENTICON_SECRET) or a template it includes."""
+    comments = [_comment(build, "", file) for file in SAMPLE_THREAD]
+    return _thread_html(build, "sample", True, _thread(build, comments))
+
+
 def _make_post(
     build: CommentsBuild,
     content: Any,
@@ -147,23 +219,18 @@ def _make_post(
 ) -> PostComments:
     """The thread's HTML, the feed's entries and what comments.json needs, from the post's
     comments (in file-name order) and its thread."""
-    html = ""
-    if top_level:
-        html = build.thread_template.render(
-            comments=top_level,
-            post=content.slug,
-            comments_open=is_open,
-            COMMENT_SETTINGS=build.options,
-            timezone=build.timezone,
-        )
+    html = _thread_html(build, content.slug, is_open, top_level) if top_level else ""
     newest_first = sorted(comments, key=lambda comment: comment.file.date, reverse=True)
     return PostComments(
         html=html,
         ids=tuple(comment.file.id for comment in comments),
         likes=tuple(comment.file.likes for comment in comments),
         entries=tuple(
-            (comment.file.date, feed_entry(comment, content.title, post_url))
-            for comment in newest_first
+            zip(
+                (comment.file.date for comment in newest_first),
+                feed_entries(newest_first, content.title, post_url),
+                strict=True,
+            )
         ),
     )
 
@@ -185,7 +252,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     A post's stamp holds everything of the post that its thread and feed are made of;
     what every post's depend on is in the whole cache's fingerprint (code_fingerprint).
     """
-    slug, url = content.slug, content.url  # Pelican works a URL out on each access
+    slug, url = content.slug, content.url
     folder = build.folders.get(slug)
     post_url = f"{build.site}/{url}"
     date = getattr(content, "date", None)  # pages may have none
@@ -205,6 +272,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     # The post in the default language comes first and keeps its feed; translations
     # show the same comments.
     build.posts.setdefault(slug, post)
+    build.urls.setdefault(slug, url)
     content.comment_count = len(post.ids)
     content.comments_open = is_open
     # Pelican's templates print it as it is (no autoescape), as they do content.content:
@@ -279,8 +347,7 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
     options = build.options
     index: list[PostEntry] = []
     for content in build.published:
-        post = build.posts[content.slug]
-        url = content.url  # worked out on each access
+        post, url = build.posts[content.slug], build.urls[content.slug]
         feed = _post_feed(build, content, f"{build.site}/{url}", post)
         _write_if_changed(output / content.comments_feed_url, feed)
         modified = getattr(content, "modified", None) or getattr(content, "date", None)

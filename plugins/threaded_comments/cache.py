@@ -4,8 +4,9 @@ Pelican's content cache keeps each file's data under the file's stamp. Here each
 comments are kept under the post's stamp: its comment files' (name, mtime_ns, size) and
 the post's own parts that reach the thread or the feeds (title, URL, open or closed). The
 whole cache is dropped when the plugin's code, the thread template, the settings or a
-renderer library's version changes. It lives in CACHE_PATH beside Pelican's, and follows
-CACHE_CONTENT (store) and LOAD_CONTENT_CACHE (load).
+renderer library's version changes, or when the template makes another thread of the same
+sample comments (a filter another plugin adds has a new key, say). It lives in CACHE_PATH
+beside Pelican's, and follows CACHE_CONTENT (store) and LOAD_CONTENT_CACHE (load).
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ logger = logging.getLogger(__name__)
 CACHE_NAME = "threaded_comments.pickle"
 # The libraries whose output the cache keeps: an upgrade (a sanitiser fix, say) must not
 # leave HTML it made before in place.
-RENDERING_LIBRARIES = ("markdown-it-py", "nh3", "jinja2")
+RENDERING_LIBRARIES = ("markdown-it-py", "cmarkgfm", "nh3", "jinja2")
 # A tuple, so that no URL can be mistaken for it.
 _FINGERPRINT_KEY = ("fingerprint",)
 
 
 def code_fingerprint(options: dict[str, Any], *sources: str) -> str:
     """A hash of this plugin's code, the renderer libraries' versions, the plugin's
-    settings and `sources` (the thread template's text, the time zone)."""
+    settings and `sources` (the thread template's text, the time zone, a sample thread)."""
     digest = hashlib.blake2b(digest_size=16)
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape as escape_html
 
@@ -19,18 +20,24 @@ def escape(text: str, quote: bool = True) -> str:
     return escape_html(NOT_IN_XML.sub("", text), quote=quote)
 
 
-def feed_entry(comment: Comment, post_title: str, post_url: str) -> str:
-    """`comment`, on the post titled `post_title` at the absolute `post_url`, as an entry."""
-    link = escape(f"{post_url}#comment-{comment.file.id}")
-    author = escape(comment.file.author)
-    date = comment.file.date.isoformat()
-    return (
-        f"<entry><title>{author} on {escape(post_title)}</title>"
-        f'<link href="{link}" rel="alternate"/><id>{link}</id>'
-        f"<published>{date}</published><updated>{date}</updated>"
-        f"<author><name>{author}</name></author>"
-        f'<content type="html">{escape(comment.content, quote=False)}</content></entry>'
-    )
+def feed_entries(comments: Iterable[Comment], post_title: str, post_url: str) -> list[str]:
+    """Each of `comments`, on the post titled `post_title` at the absolute `post_url`, as an
+    entry (the post's title and URL escaped once, not once a comment)."""
+    title, url = escape(post_title), escape(post_url)
+    entries = []
+    for comment in comments:
+        # An id is letters, digits and "._-" (comment_file.ID_PATTERN): nothing to escape.
+        link = f"{url}#comment-{comment.file.id}"
+        author = escape(comment.file.author)
+        date = comment.file.date.isoformat()
+        entries.append(
+            f"<entry><title>{author} on {title}</title>"
+            f'<link href="{link}" rel="alternate"/><id>{link}</id>'
+            f"<published>{date}</published><updated>{date}</updated>"
+            f"<author><name>{author}</name></author>"
+            f'<content type="html">{escape(comment.content, quote=False)}</content></entry>'
+        )
+    return entries
 
 
 def atom_feed(

@@ -31,6 +31,10 @@ class Comment:
     source_path: str
     # The body as safe HTML (rendering.render_comment_markdown).
     content: str
+    # The date in the site's TIMEZONE, for <time datetime> and as DATE_FORMAT shows it:
+    # formatted here, since a method call costs a template several times what it costs Python.
+    date_iso: str = ""
+    date_text: str = ""
     depth: int = 1
     # The parent's author, set when the reply is shown at the parent's depth (MAX_DEPTH).
     in_reply_to: str | None = None

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from identicons import identicon_svg
 
 from tests.support.comment_site import small_site, write_comment, write_post
 from tests.support.site import PROJECT_ROOT, read_html, run_pelican
@@ -530,6 +533,52 @@ def test_pages_take_comments_only_with_comments_open(tmp_path):
     assert "comments/colophon" in log
 
 
+def test_a_plain_pelican_site_with_another_theme_gets_the_plugins_own_thread(tmp_path):
+    """Pelican's notmyidea theme has no partials/comment_thread.html: the plugin's own makes
+    comments_html, here printed by the one template the site adds."""
+    content = tmp_path / "content"
+    small_site(content)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "article.html").write_text(
+        '{% extends "!theme/article.html" %}{% block content %}{{ super() }}'
+        '<section id="comments">{{ article.comments_html }}</section>{% endblock %}'
+    )
+    settings = tmp_path / "pelicanconf.py"
+    settings.write_text(
+        f"PLUGIN_PATHS = [{str(PROJECT_ROOT / 'plugins')!r}]\n"
+        "PLUGINS = ['threaded_comments']\n"
+        "THEME = 'notmyidea'\n"
+        f"THEME_TEMPLATES_OVERRIDES = [{str(templates)!r}]\n"
+        "TIMEZONE = 'UTC'\n"
+        "ARTICLE_URL = ARTICLE_SAVE_AS = '{slug}.html'\n"
+    )
+    output = tmp_path / "output"
+    result = subprocess.run(
+        [sys.executable, "-m", "pelican", str(content), "-o", str(output), "-s", str(settings),
+         "--fatal", "errors", "--log-handler", "plain"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = read_html(output / "first-post.html")
+    thread = page.select_one("section#comments > ol.comment-list")
+    assert [li["id"] for li in thread.find_all("li", recursive=False)] == [
+        "comment-a-early",
+        "comment-b-late",
+    ]
+    early = thread.select_one("li#comment-a-early")
+    assert early.select_one(".comment-meta a")["href"] == "https://juniper.example.net"
+    assert early.select_one(".comment-meta time")["datetime"] == "2016-03-15T07:00:00+00:00"
+    assert early.select_one(".comment-content em").get_text() == "counting of hours"
+    assert early.select_one(".comment-likes").get_text() == "Liked by 3 people"
+    replies = early.select_one("ol.children").find_all("li", recursive=False)
+    assert [li["id"] for li in replies] == ["comment-r1", "comment-r2"]
+    # No form: posting comments is the site's own business, not the plugin's.
+    assert page.select_one("section#comments form") is None
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["first-post"]["comments"][:2] == ["a-early", "b-late"]
+
+
 # --- caching ------------------------------------------------------------------------------
 
 
@@ -626,6 +675,17 @@ def test_a_changed_thread_template_remakes_the_cached_threads(tmp_path):
     output, log, code = build(content, override)
     assert code == 0, log
     assert read_html(output / POST_URL).select_one("ol.comment-list.themed") is not None
+
+
+def test_a_new_identicon_secret_redraws_the_avatars_in_cached_threads(tmp_path):
+    content = tmp_path / "content"
+    small_site(content)
+    for secret in ("the-first-secret", "the-second-secret"):
+        output, log, code = build(content, f"IDENTICON_SECRET={json.dumps(secret)}")
+        assert code == 0, log
+        avatar = comment(read_html(output / POST_URL), "a-early").select_one("svg")
+        drawn = BeautifulSoup(identicon_svg("Juniper", secret), "html.parser").svg
+        assert avatar == drawn, secret
 
 
 def test_a_post_with_hundreds_of_comments_builds_them_all(tmp_path):

@@ -16,6 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from threaded_comments.rendering import (
     ALLOWED_TAGS,
+    cmark_renders_alike,
     render_comment_markdown,
     render_full,
     sanitize_html,
@@ -206,6 +207,39 @@ def test_mixed_bodies_render_exactly_as_markdown_does(paragraphs, separator):
 @given(st.text(alphabet=st.sampled_from("ab *_>-1.) \n`[]:&#\\<"), max_size=80))
 def test_markdown_heavy_text_renders_exactly_as_markdown_does(text):
     assert render_comment_markdown(text) == render_full(text)
+
+
+# Pieces of the Markdown readers write, in ASCII: where cmark stands in for markdown-it-py,
+# and the edges of what it is trusted with (lines of marks only, indents, trailing spaces,
+# autolinks, titles, emails, nested quotes and lists).
+MARKDOWN_PIECES = st.lists(
+    st.sampled_from(
+        [
+            *"ab *_>-1.) \n[]():\"'/hts+|$%^{}?,;@9AZ",
+            *["https://x.y", "](", "  \n", "    ", "\n\n", "1. ", "- ", "> ", "[a]", "x@y.z"],
+            *["www.x.y", "http://a.b/(c)", '"t"', "\n    ", "* ", "+ ", "2) ", "***", "__"],
+            *["javascript:", "VbScript:", "data:", "file:", "ftp://a", "mailto:a@b.c"],
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(MARKDOWN_PIECES)
+@example("This, *exactly*: the waiting.\n\n> She said it once.\n\n- one\n- two")
+def test_markdown_through_cmark_renders_exactly_as_markdown_it_does(text):
+    assert render_comment_markdown(text) == render_full(text)
+
+
+def test_the_markdown_readers_usually_write_goes_through_cmark():
+    """So that the property test above compares the two renderers, not one with itself."""
+    assert cmark_renders_alike("This, *exactly*: [my notes](https://x.example/1).")
+    assert cmark_renders_alike("> A quote.\n\n- one\n- two\n\n1. first")
+    for text in ["<b>x</b>", "# x", "x\n---", "![x](y)", "`x`", "a\\*b", "&amp;", "caf\u00e9"]:
+        assert not cmark_renders_alike(text), text
+    for text in ["[x](javascript:alert(1))", "[x](DATA:text/html,x)", "[x](file:///etc)"]:
+        assert not cmark_renders_alike(text), text
 
 
 @settings(max_examples=300, deadline=None)
