@@ -238,10 +238,15 @@ def rsync_command(settings: ProjectSettings) -> list[str]:
     ]
 
 
-def deploy(settings: ProjectSettings) -> list[str]:
-    """Send the publish build to DEPLOY_TARGET; returns the files sent or deleted."""
+def check_built(settings: ProjectSettings) -> None:
+    """Refuse to send a publish folder that holds no built site."""
     if not (settings.output_dir / "index.html").is_file():
         raise DeployError(f"{settings.output_dir} holds no built site; run `invoke publish`.")
+
+
+def deploy(settings: ProjectSettings) -> list[str]:
+    """Send the publish build to DEPLOY_TARGET; returns the files sent or deleted."""
+    check_built(settings)
     result = subprocess.run(rsync_command(settings), capture_output=True, text=True)
     if result.returncode:
         raise DeployError(
@@ -283,8 +288,7 @@ def deploy_to_github_pages(settings: ProjectSettings, branch: str, remote: str) 
     "GitHub Pages"). The author's own branches and working tree are not touched: ghp-import
     writes the branch with `git fast-import`.
     """
-    if not (settings.output_dir / "index.html").is_file():
-        raise DeployError(f"{settings.output_dir} holds no built site; run `invoke publish`.")
+    check_built(settings)
     result = subprocess.run(
         github_pages_command(settings, branch, remote),
         cwd=settings.settings_file.parent,

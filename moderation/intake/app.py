@@ -162,6 +162,11 @@ class Intake:
         for limits in self.rate_limits:
             limits.load(connection)
 
+    def forget_expired_rate_events(self, connection: sqlite3.Connection) -> None:
+        """Delete the inbox's rate-limit events that are out of their windows."""
+        for limits in self.rate_limits:
+            limits.forget_expired(connection)
+
     def close(self) -> None:
         """Commit what is queued and stop the writer."""
         self.writer.close()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
@@ -40,18 +38,8 @@ async def purge_daily(intake: Intake) -> None:
                 partial(inbox.purge_private_details, decided_before=purge_cutoff(days))
             )
             log.info("intake: purged the private details of %d comment(s)", purged)
-            await intake.writer.write(forget_expired_rate_events(intake))
+            await intake.writer.write(intake.forget_expired_rate_events)
         except Exception:
             # A busy or broken inbox is logged; the next day tries again.
             log.exception("intake: the purge failed")
         await asyncio.sleep(DAY_SECONDS)
-
-
-def forget_expired_rate_events(intake: Intake) -> Callable[[sqlite3.Connection], None]:
-    """A write job deleting the rate limits' events that are out of their windows."""
-
-    def forget(connection: sqlite3.Connection) -> None:
-        for limits in intake.rate_limits:
-            limits.forget_expired(connection)
-
-    return forget

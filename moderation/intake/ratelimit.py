@@ -65,16 +65,11 @@ class RateLimiter:
 
     def retry_after(self, key: str) -> int:
         """Whole seconds until `key` may act again; 0 if it may act now."""
-        events = self._recent(key_digest(key))
-        if len(events) < self.limit:
-            return 0
-        return max(1, math.ceil(events[0] + self.window - self.clock()))
+        return self._retry_after(key_digest(key))
 
     def hit(self, key: str) -> None:
         """Count one event for `key`."""
-        if len(self._events) > PRUNE_ABOVE:
-            self._prune()
-        self._events.setdefault(key_digest(key), deque()).append(self.clock())
+        self._hit(key_digest(key))
 
     def reserve(self, key: str) -> int:
         """Count one event for `key` now if it may act; else whole seconds until it may.
@@ -82,9 +77,10 @@ class RateLimiter:
         Checking and counting in one step, with no await between them, is what keeps
         concurrent requests from all passing the check before any of them is counted.
         """
-        wait = self.retry_after(key)
+        digest = key_digest(key)
+        wait = self._retry_after(digest)
         if not wait:
-            self.hit(key)
+            self._hit(digest)
         return wait
 
     def refund(self, key: str) -> None:
@@ -92,6 +88,17 @@ class RateLimiter:
         events = self._events.get(key_digest(key))
         if events:
             events.pop()
+
+    def _retry_after(self, digest: str) -> int:
+        events = self._recent(digest)
+        if len(events) < self.limit:
+            return 0
+        return max(1, math.ceil(events[0] + self.window - self.clock()))
+
+    def _hit(self, digest: str) -> None:
+        if len(self._events) > PRUNE_ABOVE:
+            self._prune()
+        self._events.setdefault(digest, deque()).append(self.clock())
 
     def _recent(self, digest: str) -> deque[float]:
         events = self._events.get(digest, deque())
