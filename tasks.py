@@ -304,23 +304,27 @@ def moderate(
         if not token:
             raise Exit(f"moderate: set {ADMIN_TOKEN_ENV} to the intake's admin token.", code=2)
         try:
-            # The local runs' lock (see run_project), rebuild included: two runs at once
-            # would publish the same comments and build into the same folder together.
+            # The local runs' lock (see run_project), rebuild and deploy included: two runs
+            # at once would publish the same comments, build into the same folder, and one
+            # could rebuild it while the other's rsync reads it.
             with nullcontext() if log else one_run_at_a_time(settings.inbox):
                 code = run_remote_project(settings, command_line, inbox_url, token)
-                if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED) and not no_build:
-                    build_live_site(settings)
+                if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED):
+                    if not no_build:
+                        build_live_site(settings)
+                    if deploy:
+                        send_live(settings if not no_build else publish_build(), inbox_url)
         except AlreadyRunningError as error:
             print(error)
             code = EXIT_ALREADY_RUNNING
     else:
-        # The local run rebuilds inside its one-run lock (see run_project).
+        # The local run rebuilds and deploys inside its one-run lock (see run_project).
         code = run_project(
-            settings, command_line, rebuild=None if no_build else lambda: pelican_run(settings)
+            settings,
+            command_line,
+            rebuild=None if no_build else lambda: pelican_run(settings),
+            deploy=(lambda: send_live(publish_build(), None)) if deploy else None,
         )
-    stopped = (EXIT_KEY_REFUSED, EXIT_ALREADY_RUNNING, EXIT_INTERRUPTED)
-    if deploy and writes and code not in stopped:
-        send_live(settings if inbox_url and not no_build else publish_build(), inbox_url)
     if code:
         raise Exit(code=code)
 

@@ -443,10 +443,12 @@ def run_project(
     settings: ProjectSettings,
     command_line: CommandLine,
     rebuild: Callable[[], None] | None = None,
+    deploy: Callable[[], None] | None = None,
 ) -> int:
     """Run the pipeline for a project's settings on this terminal (the task's way), then
     `rebuild` the site if something may have been published and mail the replies it now
-    shows; all under the one-run lock."""
+    shows, then `deploy` (`invoke moderate --deploy`); all under the one-run lock, so a
+    second run's build never overlaps this one's rsync."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     console = Console()
     if command_line.log:  # reads only: no lock needed
@@ -459,6 +461,8 @@ def run_project(
                 rebuild()
                 # Replies are mailed once the page they link to shows them.
                 mail_after_rebuild(settings)
+            if deploy is not None and not command_line.dry_run and not stopped:
+                deploy()
             return code
     except AlreadyRunningError as error:
         console.print(str(error), markup=False, highlight=False)

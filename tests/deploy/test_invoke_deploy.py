@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.deploy import ssh_server
+from tests.support.deploy import held_rsync, ssh_server
 from tests.support.intake import INVOKE, PROJECT_ROOT, copy_project, invoke_serve
 
 SITE_URL = "https://maren-between-sessions.example.net"
@@ -94,6 +94,35 @@ def test_deploy_sends_only_what_changed(checkout: Path, tmp_path: Path) -> None:
     assert about.stat().st_mtime_ns == about_stamp
     # No half-finished state is left behind (rsync --delay-updates's staging folders).
     assert not list(live.rglob(".~tmp~"))
+
+
+def test_a_second_moderate_waits_for_the_first_ones_deploy(checkout: Path, tmp_path: Path) -> None:
+    """`invoke moderate --deploy` deploys inside its one-run lock: a second run started
+    while the first one's rsync runs does nothing, so never rebuilds what is being sent."""
+    live = tmp_path / "www"
+    env = {"BETWEEN_SESSIONS_SITEURL": SITE_URL, "BETWEEN_SESSIONS_DEPLOY_TARGET": str(live)}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BETWEEN_SESSIONS_")}
+    with held_rsync(tmp_path / "held") as rsync:
+        first = subprocess.Popen(
+            [str(INVOKE), "moderate", "--no-input", "--deploy"],
+            cwd=checkout,
+            env={**clean, **env, "PATH": rsync.path},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            rsync.wait_until_started(first)
+            second = invoke(checkout, "moderate", "--no-input", "--deploy", **env)
+            assert second.returncode == 3, second.stdout + second.stderr
+            assert "Another `invoke moderate` is running" in second.stdout
+            assert "publish:" not in second.stdout
+            assert not live.exists()
+        finally:
+            rsync.open()
+            output = first.communicate(timeout=600)[0]
+    assert first.returncode == 0, output
+    assert (live / "2016/03/texting-my-therapist/index.html").is_file()
 
 
 def test_the_local_feeds_name_the_port_that_serves_them(checkout: Path) -> None:

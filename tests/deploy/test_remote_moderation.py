@@ -17,7 +17,7 @@ import pytest
 
 from moderation import inbox
 from tests.support.akismet_standin import AkismetStandIn
-from tests.support.deploy import GoingLive, going_live
+from tests.support.deploy import GoingLive, going_live, held_rsync
 from tests.support.intake import INVOKE, free_port
 
 TOKEN = "cGFwZXItY3JhbmVzLW9uLWEtd2luZG93c2lsbC1pbi1tYXJjaA"
@@ -271,3 +271,33 @@ def test_a_second_run_on_the_laptop_waits_for_the_first(live: Live) -> None:
     finished = live.moderate()
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert live.server_comment(posted["id"])["published_at"] is not None
+
+
+def test_a_second_run_waits_for_the_first_ones_deploy(live: Live, tmp_path: Path) -> None:
+    """`--deploy` runs inside the one-run lock: a second run started while the first one's
+    rsync runs does nothing, so never rebuilds the folder being sent."""
+    live.post_comment()
+    with held_rsync(tmp_path / "held") as rsync:
+        environment = live.setup.laptop_environment(
+            live.akismet.environment(), TOKEN, PATH=rsync.path
+        )
+        first = subprocess.Popen(
+            [str(INVOKE), "moderate", "--no-input", "--inbox", live.url, "--deploy"],
+            cwd=live.laptop,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            rsync.wait_until_started(first)
+            second = live.moderate("--deploy")
+            assert second.returncode == 3, second.stdout + second.stderr
+            assert "Another `invoke moderate` is running" in second.stdout
+            assert "publish:" not in second.stdout
+            assert WORDS not in httpx.get(live.url + POST_PATH).text
+        finally:
+            rsync.open()
+            output = first.communicate(timeout=600)[0]
+    assert first.returncode == 0, output
+    assert WORDS in httpx.get(live.url + POST_PATH).text

@@ -11,6 +11,7 @@ import signal
 import string
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -230,9 +231,23 @@ class GoingLive:
     def laptop_command(
         self, *task: str, akismet: Mapping[str, str], token: str, **env: str
     ) -> subprocess.CompletedProcess[str]:
-        """`invoke TASK` typed on the laptop, with its environment for going live: the
-        site's address, `www` as the deploy target, the admin token, and `akismet` (the
-        stand-in's environment) instead of any Akismet or intake settings of this machine."""
+        """`invoke TASK` typed on the laptop, with its environment for going live (see
+        `laptop_environment`)."""
+        return subprocess.run(
+            [str(INVOKE), *task],
+            cwd=self.laptop,
+            env=self.laptop_environment(akismet, token, **env),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    def laptop_environment(
+        self, akismet: Mapping[str, str], token: str, **env: str
+    ) -> dict[str, str]:
+        """The laptop's environment for going live: the site's address, `www` as the deploy
+        target, the admin token, and `akismet` (the stand-in's environment) instead of any
+        Akismet or intake settings of this machine; `env` on top."""
         clean = {
             key: value
             for key, value in os.environ.items()
@@ -248,14 +263,50 @@ class GoingLive:
             "BETWEEN_SESSIONS_ADMIN_TOKEN": token,
             **env,
         }
-        return subprocess.run(
-            [str(INVOKE), *task],
-            cwd=self.laptop,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return environment
+
+
+@dataclass(frozen=True)
+class HeldRsync:
+    """The real rsync behind a gate: started, it waits until the test opens the gate, so
+    a deploy can be caught midway. `path` goes first on a command's PATH."""
+
+    path: str
+    started: Path
+    gate: Path
+
+    def wait_until_started(self, process: subprocess.Popen[str]) -> None:
+        """Until `process` has reached its rsync (it fails if it ended first)."""
+        deadline = time.monotonic() + 300
+        while not self.started.exists():
+            if process.poll() is not None:
+                raise AssertionError(f"ended before its rsync:\n{process.communicate()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("rsync was not started within 300 s")
+            time.sleep(0.05)
+
+    def open(self) -> None:
+        self.gate.touch()
+
+
+@contextmanager
+def held_rsync(work: Path) -> Iterator[HeldRsync]:
+    """A gate in front of the real rsync (see HeldRsync), opened at the end whatever happens."""
+    real = require_tool("/usr/bin/rsync")
+    work.mkdir(parents=True, exist_ok=True)
+    held = HeldRsync(f"{work}:{os.environ['PATH']}", work / "started", work / "gate")
+    script = work / "rsync"
+    script.write_text(
+        f"#!/bin/sh\ntouch {shlex.quote(str(held.started))}\n"
+        f"while [ ! -e {shlex.quote(str(held.gate))} ]; do sleep 0.05; done\n"
+        f'exec {real} "$@"\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    try:
+        yield held
+    finally:
+        held.open()
 
 
 @contextmanager
