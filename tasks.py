@@ -140,10 +140,11 @@ def send_live(settings: ProjectSettings, inbox_url: str | None) -> None:
     from moderation.deploy import deploy as run_deploy
 
     try:
-        changes = run_deploy(settings)
+        deployed = run_deploy(settings)
     except DeployError as error:
         raise Exit(f"deploy: {error}", code=1) from None
-    print(f"deploy: {len(changes)} file(s) sent or deleted at {settings.deploy_target}")
+    print(f"deploy: {deployed.reason}")
+    print(f"deploy: {len(deployed.changes)} file(s) sent or deleted at {settings.deploy_target}")
     announce_live(inbox_url)
 
 

@@ -21,8 +21,17 @@ theme, a plugin, an installed package) or a site that changes with the clock
 test_selected_publish.py holds that a selected build leaves the same output tree as a
 whole one for a new comment, a removed one and a like.
 
+The deploy is whole or selected too (`deploy`). A whole deploy is the rsync above over
+the whole folder, which reads and checksums every file on both sides. When every publish
+build since the last successful deploy to the same DEPLOY_TARGET was selected, only the
+files those builds wrote are sent (rsync --files-from, still --delay-updates): the deploy
+record in CACHE_PATH names them, and `publish` adds to it what each selected build wrote.
+Anything unknown makes the deploy whole: no record (the first deploy, a whole build since,
+a deploy or build that failed or was killed), another target, a recorded file gone.
+
 `invoke gh-pages` puts the same build on a GitHub Pages branch instead, with ghp-import
-(pelican-quickstart's `gh_pages` task).
+(pelican-quickstart's `gh_pages` task); it leaves the deploy record as it is, since
+DEPLOY_TARGET did not change.
 """
 
 from __future__ import annotations
@@ -51,6 +60,8 @@ PLACEHOLDER_SITE_URL = "https://between-sessions.example.org"
 SITE_URL_ENV = "BETWEEN_SESSIONS_SITEURL"
 # In the publish build's CACHE_PATH: what its last complete build was made of.
 PUBLISH_INPUTS_NAME = "publish-inputs.json"
+# In the publish build's CACHE_PATH: what DEPLOY_TARGET lacks of the publish folder.
+DEPLOY_RECORD_NAME = "deploy-record.json"
 
 
 class DeployError(Exception):
@@ -142,8 +153,8 @@ def publish_inputs(settings: ProjectSettings, pelican: Mapping[str, Any]) -> Pub
     return PublishInputs(site, {slug: _fingerprint(f.stamps) for slug, f in folders.items()})
 
 
-def _inputs_path(settings: ProjectSettings, pelican: Mapping[str, Any]) -> Path:
-    return settings.root / pelican["CACHE_PATH"] / PUBLISH_INPUTS_NAME
+def _inputs_path(settings: ProjectSettings) -> Path:
+    return settings.cache_dir / PUBLISH_INPUTS_NAME
 
 
 def _recorded_inputs(path: Path) -> PublishInputs | None:
@@ -166,7 +177,7 @@ def _changes_with_the_clock(pelican: Mapping[str, Any]) -> bool:
 def plan_publish(settings: ProjectSettings, pelican: Mapping[str, Any]) -> PublishPlan:
     """Whole or selected: the one place the publish build's kind is chosen (see above)."""
     inputs = publish_inputs(settings, pelican)
-    last = _recorded_inputs(_inputs_path(settings, pelican))
+    last = _recorded_inputs(_inputs_path(settings))
     if last is None or not (settings.output_dir / "index.html").is_file():
         return PublishPlan(inputs, None, "whole: no complete build to start from")
     if last.site != inputs.site:
@@ -183,20 +194,93 @@ def plan_publish(settings: ProjectSettings, pelican: Mapping[str, Any]) -> Publi
     )
 
 
+@dataclass(frozen=True)
+class DeployRecord:
+    """The publish folder `output` against DEPLOY_TARGET `target`: the target holds every
+    file of the folder as it is, but the files in `changed` (paths relative to the folder),
+    written by the selected builds since the last deploy there."""
+
+    output: str
+    target: str
+    changed: frozenset[str]
+
+
+def _deploy_record_path(settings: ProjectSettings) -> Path:
+    return settings.cache_dir / DEPLOY_RECORD_NAME
+
+
+def _recorded_deploy(settings: ProjectSettings) -> DeployRecord | None:
+    try:
+        recorded = json.loads(_deploy_record_path(settings).read_text(encoding="utf-8"))
+        record = DeployRecord(
+            recorded["output"], recorded["target"], frozenset(recorded["changed"])
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return record if record.output == str(settings.output_dir) else None
+
+
+def _record_deploy(settings: ProjectSettings, target: str, changed: frozenset[str]) -> None:
+    path = _deploy_record_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"output": str(settings.output_dir), "target": target, "changed": sorted(changed)}
+    atomic_write({path: json.dumps(record)})
+
+
+def _output_stamps(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """(mtime_ns, size, inode) of every file under the publish folder, by relative path."""
+    stamps: dict[str, tuple[int, int, int]] = {}
+    pending = [(folder, "")]
+    while pending:
+        current, prefix = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((Path(entry.path), f"{prefix}{entry.name}/"))
+                else:
+                    status = entry.stat()
+                    stamps[prefix + entry.name] = (
+                        status.st_mtime_ns,
+                        status.st_size,
+                        status.st_ino,
+                    )
+    return stamps
+
+
 def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None]) -> PublishPlan:
     """Plan the publish build, `build` it with the plan's Pelican settings, record what it
-    was made of; returns the plan.
+    was made of and, if selected, what it wrote; returns the plan.
 
-    Crash safety by order: the record of the last build is deleted before building and
-    written (whole, atomically) only once the build has succeeded, so a build that fails
-    or is killed midway is followed by a whole one. The inputs are read before the build:
-    a comment file written meanwhile differs from the record and is built next time.
+    What a build wrote is read off the folder itself: the files whose stamps differ after
+    it. Pelican's pages (the unchanged_files plugin), the threaded_comments plugin's
+    comments.json and feeds, and any other plugin's files are all seen alike, without each
+    writer having to report (content_written fires for pages a selected build leaves
+    alone, and for none of the plugins' own files); and a file written again with the same
+    bytes is merely checked by rsync, never missed.
+
+    Crash safety by order: the record of the last build and the deploy record are deleted
+    before building, and written (whole, atomically) only once the build has succeeded, so
+    a build that fails or is killed midway is followed by a whole one and a whole deploy.
+    The inputs are read before the build: a comment file written meanwhile differs from
+    the record and is built next time.
     """
     pelican = {**DEFAULT_CONFIG, **get_settings_from_file(str(settings.settings_file))}
     plan = plan_publish(settings, pelican)
-    record = _inputs_path(settings, pelican)
+    record = _inputs_path(settings)
+    deployed = _recorded_deploy(settings)
+    _deploy_record_path(settings).unlink(missing_ok=True)
     record.unlink(missing_ok=True)
+    # Only a selected build adds to the deploy record; after a whole one, the next deploy
+    # is whole.
+    follows = deployed if plan.selected is not None else None
+    before = _output_stamps(settings.output_dir) if follows is not None else {}
     build(plan.pelican_overrides())
+    if follows is not None:
+        after = _output_stamps(settings.output_dir)
+        # A selected build deletes nothing; if one did, a whole deploy deletes it too.
+        if before.keys() <= after.keys():
+            written = {path for path, stamp in after.items() if before.get(path) != stamp}
+            _record_deploy(settings, follows.target, follows.changed | written)
     record.parent.mkdir(parents=True, exist_ok=True)
     inputs = {"site": plan.inputs.site, "comments": plan.inputs.comments}
     atomic_write({record: json.dumps(inputs, sort_keys=True)})
@@ -213,22 +297,26 @@ def check_publishable(settings: ProjectSettings) -> None:
         )
 
 
-def rsync_command(settings: ProjectSettings) -> list[str]:
-    """The rsync command line that sends the publish build to DEPLOY_TARGET."""
+def rsync_command(settings: ProjectSettings, selected: bool = False) -> list[str]:
+    """The rsync command line that sends the publish build to DEPLOY_TARGET: the whole
+    folder, or (`selected`) only the files named on its standard input, each ended by a
+    NUL byte."""
     if not settings.deploy_target:
         raise DeployError(
             f"No DEPLOY_TARGET: set it in {settings.settings_file.name} "
             '("user@host:/var/www/between-sessions" or a local folder) '
             f"or set {DEPLOY_TARGET_ENV}."
         )
+    # --files-from sends the named files (and the folders leading to them) only: nothing
+    # to delete, since a selected build deletes nothing.
+    which = ["--from0", "--files-from=-"] if selected else ["--recursive", "--delete-after"]
     return [
         "rsync",
-        "--recursive",
+        *which,
         "--checksum",
         # The web server reads what the author's umask may have kept private.
         "--chmod=D755,F644",
         "--delay-updates",
-        "--delete-after",
         "--exclude=.DS_Store",
         "--compress",
         "--itemize-changes",
@@ -244,21 +332,59 @@ def check_built(settings: ProjectSettings) -> None:
         raise DeployError(f"{settings.output_dir} holds no built site; run `invoke publish`.")
 
 
-def deploy(settings: ProjectSettings) -> list[str]:
-    """Send the publish build to DEPLOY_TARGET; returns the files sent or deleted."""
+@dataclass(frozen=True)
+class Deployed:
+    """What a deploy did: the files sent or deleted, and why it was whole or selected."""
+
+    changes: list[str]
+    reason: str
+
+
+def deploy_selection(settings: ProjectSettings) -> tuple[frozenset[str] | None, str]:
+    """The files a deploy to DEPLOY_TARGET needs send, or None for the whole folder; and
+    why, for the author."""
+    last = _recorded_deploy(settings)
+    if last is None:
+        return None, "whole: no record of what DEPLOY_TARGET holds"
+    if last.target != settings.deploy_target:
+        return None, "whole: the last deploy went to another target"
+    if not all((settings.output_dir / path).is_file() for path in last.changed):
+        return None, "whole: a file the publish builds wrote is gone"
+    return last.changed, f"selected: the {len(last.changed)} file(s) the publish builds wrote"
+
+
+def deploy(settings: ProjectSettings) -> Deployed:
+    """Send the publish build to DEPLOY_TARGET, whole or only what the selected builds
+    since the last deploy there wrote (see above).
+
+    Crash safety by order: the deploy record is deleted before rsync starts and written
+    (saying the target now holds the whole folder) only once rsync has succeeded, so a
+    deploy that fails or is killed midway is followed by a whole one, which sends
+    whatever it missed.
+    """
     check_built(settings)
-    result = subprocess.run(rsync_command(settings), capture_output=True, text=True)
+    selection, reason = deploy_selection(settings)
+    command = rsync_command(settings, selected=selection is not None)
+    _deploy_record_path(settings).unlink(missing_ok=True)
+    result = subprocess.run(
+        command,
+        input="".join(f"{path}\0" for path in sorted(selection or ())),
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
         raise DeployError(
             f"rsync to {settings.deploy_target} failed ({result.returncode}): "
             f"{result.stderr.strip()}"
         )
+    _record_deploy(settings, settings.deploy_target, frozenset())
     # --itemize-changes: "<f" or ">f" opens a line for a file sent, "*deleting" one removed.
-    return [
+    changes = [
         line.split(" ", 1)[1]
         for line in result.stdout.splitlines()
         if line[:2] in ("<f", ">f") or line.startswith("*deleting")
     ]
+    return Deployed(changes, reason)
 
 
 def github_pages_command(settings: ProjectSettings, branch: str, remote: str) -> list[str]:

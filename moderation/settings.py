@@ -168,6 +168,8 @@ class ProjectSettings:
     root: Path
     content_dir: Path
     output_dir: Path
+    # CACHE_PATH: Pelican's caches, and what moderation.deploy records of the builds.
+    cache_dir: Path
     # content_dir / THREADED_COMMENTS["PATH"]: content/comments/<post-slug>/<id>.md.
     comments_dir: Path
     # output_dir / THREADED_COMMENTS["JSON_PATH"], written by every build.
@@ -231,6 +233,7 @@ def project_settings(
         root=root,
         content_dir=content_dir,
         output_dir=output_dir,
+        cache_dir=root / pelican["CACHE_PATH"],
         comments_dir=content_dir / comments["PATH"],
         comments_json=comments_json,
         intake_comments_json=root / live_comments_json if live_comments_json else comments_json,
