@@ -24,6 +24,25 @@ comments; see moderation.deploy); the rsync `invoke deploy` then runs (selected:
 files that build wrote); and for comparison a whole rsync and a whole publish build. Run:
 
     .venv/bin/python benchmarks/going_live.py [--posts 1000] [--runs 3]
+
+Last measured (session 6, after the deploy became selected; 2 cores shared with another
+engineer's callgrind run, which kept one busy: load 1.3 to 1.8), --runs 3, wall / CPU:
+
+* sample site: from the start of `invoke moderate` 1.05 / 1.09, 0.89 / 0.97, 0.79 /
+  0.87 s; from the last approval 0.32 / 0.17, 0.23 / 0.15, 0.25 / 0.14 s. A deploy with
+  nothing new 0.83 / 0.79 s. Parts: start-up and imports 0.72 / 0.70 s, `moderate
+  --no-build` 0.90 / 0.87 s, selected publish 0.81 / 0.79 s, rsync of the 14 files that
+  build wrote 0.06 / 0.02 s (whole rsync 0.03 / 0.01 s), whole publish 0.82 / 0.81 s.
+* 1,000 posts: from the start 1.80 / 1.79, 2.63 / 2.43, 2.35 / 2.29 s; from the last
+  approval 1.20 / 0.92, 1.84 / 1.35, 1.60 / 1.24 s (goal: under 1 s). A deploy with
+  nothing new 1.90 / 1.82 s. Parts: start-up and imports 0.61 / 0.60 s, `moderate
+  --no-build` 0.89 / 0.86 s, selected publish 1.76 / 1.74 s, rsync of the 14 files that
+  build wrote 0.06 / 0.02 s (whole rsync of the 2,973 files: 0.22 / 0.18 s), whole
+  publish 5.65 / 5.44 s.
+
+The figures of session 5 (from the start only, 2.1 to 2.25 s at 1,000 posts) were taken
+while the page was fetched with a new httpx client every 10 ms, about 30 ms of CPU each:
+that polling kept a core busy and slowed what it measured; it now keeps one client.
 """
 
 from __future__ import annotations
@@ -107,8 +126,11 @@ def approval_to_visible(
     if not approved:
         reader.join()
         raise RuntimeError(f"{command} printed no approval:\n{''.join(printed)}")
-    while words not in httpx.get(page).text:
-        time.sleep(0.01)
+    # One client, kept alive: httpx.get() would make a client (and its TLS context) per
+    # request, and that CPU, on a shared machine, would slow what is measured.
+    with httpx.Client() as client:
+        while words not in client.get(page).text:
+            time.sleep(0.01)
     visible = time.perf_counter()
     # The process may still run (telling the intake): its CPU so far, dead or alive (a
     # finished process stays readable in /proc until it is waited for).
