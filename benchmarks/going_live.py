@@ -42,7 +42,8 @@ engineer's callgrind run, which kept one busy: load 1.3 to 1.8), --runs 3, wall 
 
 The figures of session 5 (from the start only, 2.1 to 2.25 s at 1,000 posts) were taken
 while the page was fetched with a new httpx client every 10 ms, about 30 ms of CPU each:
-that polling kept a core busy and slowed what it measured; it now keeps one client.
+that polling alone could keep a core busy beside what it measured; it now keeps one
+client.
 """
 
 from __future__ import annotations
