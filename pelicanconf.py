@@ -25,6 +25,7 @@ PLUGINS = [
     "identicons",
     "site_search",
     "sitemap_dates",  # pelican-sitemap, with lastmod dates that only change with the site
+    "template_cache",  # Jinja's compiled templates kept between builds
 ]
 
 # WordPress-style permalinks, so links from the old blog keep their shape.
