@@ -36,6 +36,8 @@ class Comment:
     date_iso: str = ""
     date_text: str = ""
     depth: int = 1
+    # Its place in reading order across the whole thread, from 1 (shown as "#3").
+    number: int = 0
     # The parent's author, set when the reply is shown at the parent's depth (MAX_DEPTH).
     in_reply_to: str | None = None
     replies: list[Comment] = field(default_factory=list)
@@ -81,7 +83,9 @@ def build_thread(comments: list[Comment], max_depth: int, newest_first: bool) ->
 
     def place(comment: Comment, depth: int, level: list[Comment], parent: Comment | None) -> None:
         nonlocal placed
+        # Comments are placed in the order they are read, so this counts in reading order.
         placed += 1
+        comment.number = placed
         comment.depth = depth
         comment.replies = []
         capped = parent is not None and parent.depth == depth
