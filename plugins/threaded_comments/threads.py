@@ -123,10 +123,11 @@ class ThreadOnDemand(Sequence[Comment]):
     """A post's top-level comments, made the first time a template looks at them.
 
     The plugin's one piece of lazy machinery, and a newcomer can skip it: it behaves as
-    the list of top-level `Comment`s that `make` returns. On a rebuild, an unchanged post's
-    thread HTML, feed, ids and likes come from the cache, so nothing needs its Comment
-    objects unless a template walks `article.comments`; making 20,000 of them anyway (or
-    keeping them in the cache) was a fifth of what comments cost an unchanged rebuild.
+    the list of top-level `Comment`s that `make` returns. A post's thread HTML, feed, ids
+    and likes are made once (or come from the cache), so nothing needs its Comment objects
+    unless a template walks `article.comments`. Making 20,000 of them on a rebuild anyway
+    was a fifth of what comments cost an unchanged rebuild, and keeping them through a
+    cold build until the pages are written cost 30 MB and the garbage collector's time.
     """
 
     def __init__(self, make: Callable[[], list[Comment]]) -> None:
