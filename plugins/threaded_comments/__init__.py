@@ -31,9 +31,8 @@ from .comment_file import (
     website_problem,
 )
 from .comments_json import PostEntry, parse_comments_json, read_comments_json, write_comments_json
-from .feeds import NOT_IN_XML
 from .folders import find_comment_folders
-from .rendering import render_comment_markdown, sanitize_html
+from .rendering import NOT_IN_XML, render_comment_markdown, sanitize_html
 from .settings import SettingsError, comment_settings
 from .threads import Comment, likes_text
 

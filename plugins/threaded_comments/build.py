@@ -265,10 +265,10 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
         top_level = _thread(build, comments)
         post = _make_post(build, content, post_url, is_open, comments, top_level)
         build.cache.store_post(url, stamp, post)
-        content.comments = top_level
-    else:
-        # Its files are read again only if a template walks the comments.
-        content.comments = ThreadOnDemand(partial(_read_thread, build, folder))
+    # Its files are read again only if a template walks the comments: keeping every
+    # post's Comment objects until the pages are written would make the build hold (and
+    # the garbage collector walk) twenty thousand of them for nothing the theme shows.
+    content.comments = ThreadOnDemand(partial(_read_thread, build, folder))
     # The post in the default language comes first and keeps its feed; translations
     # show the same comments.
     build.posts.setdefault(slug, post)

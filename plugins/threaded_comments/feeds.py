@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from html import escape as escape_html
 
+from .rendering import NOT_IN_XML
 from .threads import Comment
 
 ATOM_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-# Characters XML 1.0 cannot carry, even escaped: one of them makes the whole feed invalid,
-# whatever a hand-written or imported comment file holds.
-NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def escape(text: str, quote: bool = True) -> str:
@@ -35,7 +32,9 @@ def feed_entries(comments: Iterable[Comment], post_title: str, post_url: str) ->
             f'<link href="{link}" rel="alternate"/><id>{link}</id>'
             f"<published>{date}</published><updated>{date}</updated>"
             f"<author><name>{author}</name></author>"
-            f'<content type="html">{escape(comment.content, quote=False)}</content></entry>'
+            # The body as rendering made it, which holds nothing XML refuses.
+            f'<content type="html">{escape_html(comment.content, quote=False)}</content>'
+            "</entry>"
         )
     return entries
 

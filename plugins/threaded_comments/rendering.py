@@ -18,6 +18,10 @@ ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "a", "blockquote", "code", "pre", "ul", "ol", "li"}
 )
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+# Characters XML 1.0 cannot carry, even escaped (nor HTML, where they are parse errors):
+# one of them in a feed makes the whole feed invalid, whatever a hand-written or imported
+# comment file holds. A rendered body never holds them, so the feeds need not look again.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 LINK_REL = "nofollow ugc noopener"
 
 _cleaner = nh3.Cleaner(
@@ -141,6 +145,8 @@ def render_comment_markdown(text: str) -> str:
 
 def _render_markdown(text: str) -> str:
     """Markdown (newlines normalised) as safe HTML, through cmark where it renders alike."""
+    # Plain paragraphs cannot hold what XML refuses: their lines are printable.
+    text = NOT_IN_XML.sub("", text)
     if cmark_renders_alike(text):
         return sanitize_html(cmarkgfm.markdown_to_html(text))
     return render_full(text)
@@ -148,4 +154,4 @@ def _render_markdown(text: str) -> str:
 
 def render_full(text: str) -> str:
     """Always the full Markdown path; the reference the fast path is tested against."""
-    return sanitize_html(_markdown.render(_normalise_newlines(text)))
+    return sanitize_html(_markdown.render(NOT_IN_XML.sub("", _normalise_newlines(text))))

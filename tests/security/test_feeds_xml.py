@@ -1,12 +1,15 @@
 """Threat: a comment holding characters XML cannot carry (U+FFFE, U+FFFF, control
 characters) makes every comment feed invalid XML, so feed readers drop the whole feed
 (issue 12, item 6). The intake refuses them (tests/security/test_intake_input.py); the
-feed writer must never emit one whatever a hand-written or imported file holds.
+feed writer must never emit one whatever a hand-written or imported file holds. Nor does
+a body on the page (in HTML they are parse errors): rendering drops them.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+
+from bs4 import BeautifulSoup
 
 from tests.support.comment_site import write_comment, write_post
 from tests.support.site import run_pelican
@@ -37,3 +40,7 @@ def test_both_comment_feeds_stay_valid_xml_whatever_a_comment_file_holds(tmp_pat
         text = ElementTree.tostring(root, encoding="unicode")
         assert "the sessions" in text and "Ash" in text
         assert not {"\ufffe", "\uffff", "\x0b"} & set(text)
+    page = BeautifulSoup(next(output.rglob("first-post/index.html")).read_bytes(), "html.parser")
+    body = page.select_one("#comment-c001 .comment-content").decode_contents()
+    assert "the sessions" in body
+    assert not {"\ufffe", "\uffff", "\x0b"} & set(body)

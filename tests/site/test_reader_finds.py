@@ -154,3 +154,18 @@ def test_the_theme_uses_typographic_quotes_in_its_own_words(sample_site: Path) -
             element.decompose()
     words = page.get_text(" ")
     assert not re.search(r"[A-Za-z]'[A-Za-z]|\"", words), re.findall(r".{20}['\"].{20}", words)
+
+
+def test_an_identicon_is_a_left_right_symmetric_picture_on_a_five_by_five_grid() -> None:
+    for number in range(50):
+        svg = identicon_svg(f"Reader {number}", "a secret")
+        path = re.search(r'<path fill="[^"]+" d="([^"]+)"', svg)
+        assert path is not None
+        cells: set[tuple[int, int]] = set()
+        for x, y, height in re.findall(r"M(\d) (\d)h1v(\d)h-1z", path.group(1)):
+            run = {(int(x), int(y) + step) for step in range(int(height))}
+            assert not run & cells, "runs overlap"
+            cells |= run
+        assert "".join(re.findall(r"M\d \dh1v\dh-1z", path.group(1))) == path.group(1)
+        assert all(0 <= x < 5 and 0 <= y < 5 for x, y in cells)
+        assert cells == {(4 - x, y) for x, y in cells}
