@@ -14,7 +14,7 @@ maximum resident set) are shown beside it.
 
 Run:
 
-    .venv/bin/python benchmarks/comments_build.py [--posts 1000] [--comments 20] [--runs 3]
+    .venv/bin/python benchmarks/comments_build.py [--posts 1000] [--comments 20] [--runs 5]
 
 Last measured (session 5, after the speed pass; three runs of this script on 2 cores shared
 with three other engineers, load 4 to 12; the CPU ratio of each pair, then the medians):
@@ -208,9 +208,13 @@ def median_run(runs: list[Run]) -> Run:
     )
 
 
-def measure(with_c: Path, without_c: Path, runs: int, wipe: bool) -> tuple[Run, Run]:
-    """Medians over `runs` alternating builds with and without comments; each pair is
-    printed as it comes, to show the spread behind the medians."""
+def fastest_run(runs: list[Run]) -> Run:
+    return min(runs, key=lambda run: run.cpu)
+
+
+def measure(with_c: Path, without_c: Path, runs: int, wipe: bool) -> tuple[list[Run], list[Run]]:
+    """`runs` alternating builds with and without comments; each pair is printed as it
+    comes, to show the spread."""
     results: dict[Path, list[Run]] = {with_c: [], without_c: []}
     for number in range(1, runs + 1):
         for content in (with_c, without_c):
@@ -222,28 +226,38 @@ def measure(with_c: Path, without_c: Path, runs: int, wipe: bool) -> tuple[Run, 
             f"{without_run.wall:.2f} s)",
             flush=True,
         )
-    return median_run(results[with_c]), median_run(results[without_c])
+    return results[with_c], results[without_c]
 
 
-def report(label: str, with_c: Run, without_c: Run, target: float, comments: int) -> None:
-    ratio = with_c.cpu / without_c.cpu
-    verdict = "meets" if ratio <= target else "MISSES"
-    per_comment = (with_c.cpu - without_c.cpu) / comments * 1e6
-    print(
-        f"{label}: CPU with comments {with_c.cpu:.2f} s, without {without_c.cpu:.2f} s, "
-        f"ratio {ratio:.3f} ({verdict} the target <= {target}; {per_comment:.0f} us a "
-        f"comment)\n{' ' * len(label)}  wall {with_c.wall:.2f} s / {without_c.wall:.2f} s = "
-        f"{with_c.wall / without_c.wall:.3f}; peak memory {with_c.peak_mb:.0f} MB / "
-        f"{without_c.peak_mb:.0f} MB",
-        flush=True,
-    )
+def report(
+    label: str, with_c: list[Run], without_c: list[Run], target: float, comments: int
+) -> None:
+    """The ratio of the medians, and of the fastest runs: on a shared machine the same
+    build's CPU time has been seen to vary by half from one minute to the next (the
+    core's speed, not the build, changes), and that only ever adds time, so the fastest
+    run of each is the closer estimate of what the build itself costs (as timeit's
+    documentation argues for its minimum)."""
+    lines = []
+    for kind, pick in (("median", median_run), ("fastest", fastest_run)):
+        with_run, without_run = pick(with_c), pick(without_c)
+        ratio = with_run.cpu / without_run.cpu
+        verdict = "meets" if ratio <= target else "MISSES"
+        per_comment = (with_run.cpu - without_run.cpu) / comments * 1e6
+        lines.append(
+            f"{kind:>7} CPU with comments {with_run.cpu:.2f} s, without {without_run.cpu:.2f} s, "
+            f"ratio {ratio:.3f} ({verdict} the target <= {target}; {per_comment:.0f} us a "
+            f"comment); wall {with_run.wall:.2f} s / {without_run.wall:.2f} s"
+        )
+    medians = median_run(with_c), median_run(without_c)
+    lines.append(f"         peak memory {medians[0].peak_mb:.0f} MB / {medians[1].peak_mb:.0f} MB")
+    print(f"{label}:", *lines, sep="\n", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--comments", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     arguments = parser.parse_args()
     total = arguments.posts * arguments.comments
     with tempfile.TemporaryDirectory(prefix="comments-bench-") as folder:
