@@ -254,7 +254,7 @@ def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None
     What a build wrote is read off the folder itself: the files whose stamps differ after
     it. Pelican's pages (the unchanged_files plugin), the threaded_comments plugin's
     comments.json and feeds, and any other plugin's files are all seen alike, without each
-    writer having to report (content_written fires for pages a selected build leaves
+    writer having to report (content_written fires for list pages a selected build leaves
     alone, and for none of the plugins' own files); and a file written again with the same
     bytes is merely checked by rsync, never missed.
 

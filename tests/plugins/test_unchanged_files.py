@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.support.site import run_pelican
 
 
-def write_post(content: Path, slug: str, body: str) -> None:
+def write_post(content: Path, slug: str, body: str, day: int = 14) -> None:
     content.mkdir(parents=True, exist_ok=True)
     (content / f"{slug}.md").write_text(
-        f"Title: Post {slug}\nDate: 2016-03-14 20:00\nSlug: {slug}\n\n{body}\n", encoding="utf-8"
+        f"Title: Post {slug}\nDate: 2016-03-{day:02d} 20:00\nSlug: {slug}\nTags: weather\n\n"
+        f"{body}\n",
+        encoding="utf-8",
     )
 
 
-def build(content: Path) -> Path:
+def build(content: Path, *overrides: str) -> Path:
     output = content.parent / "output"
-    result = run_pelican(content, output)
+    result = run_pelican(content, output, *overrides)
     assert result.returncode == 0, result.stdout + result.stderr
     return output
 
@@ -48,3 +51,30 @@ def test_two_posts_written_to_one_page_still_stop_the_build(tmp_path):
     result = run_pelican(content, tmp_path / "output")
     assert result.returncode != 0
     assert "Failed to overwrite" in result.stdout + result.stderr
+
+
+def test_a_selected_build_renders_the_posts_page_and_every_list_page_holding_its_summary(
+    tmp_path,
+):
+    content = tmp_path / "content"
+    # Seven posts, five to a list page: the oldest one's summary is on the second page of
+    # the home page's list and of its tag's.
+    for day in range(1, 8):
+        write_post(content, f"day-{day}", f"Notes from day {day}.", day=day)
+    output = build(content)
+    archives = output / "archives/index.html"
+    untouched = {path: path.stat().st_mtime_ns for path in (archives, output / "index.html")}
+    write_post(content, "day-1", "Notes from day 1, looked at again.", day=1)
+    write_post(content, "day-7", "Notes from day 7, looked at again.", day=7)
+
+    build(content, f"WRITE_SELECTED_SLUGS={json.dumps(['day-1'])}")
+    for page in ("2016/03/day-1/index.html", "page/2/index.html", "tag/weather/page/2/index.html"):
+        shown = (output / page).read_text(encoding="utf-8")
+        assert "Notes from day 1, looked at again." in shown, page
+    # The pages that do not show the selected post are left as they were, another post
+    # changed or not.
+    for page in ("2016/03/day-7/index.html", "tag/weather/index.html"):
+        assert "Notes from day 7, looked at again." not in (output / page).read_text(
+            encoding="utf-8"
+        )
+    assert {path: path.stat().st_mtime_ns for path in untouched} == untouched
