@@ -14,10 +14,10 @@ nothing but comment files changed since the last complete publish build of the s
 output folder, only the pages showing the posts whose comments changed are rendered again
 (the unchanged_files plugin's WRITE_SELECTED_SLUGS): the post's own page and the list
 pages holding its summary, which show its comment count; the threaded_comments plugin
-writes comments.json and the comment feeds on every build, and the sitemap and search.json
-do not depend on comments. Anything else (a post, a page, an image, the settings, the
-theme, a plugin, an installed package) or a site that changes with the clock
-(CLOSE_AFTER_DAYS, WITH_FUTURE_DATES off) makes the build whole. tests/deploy/
+writes comments.json, the site-wide comment feed and those posts' own feeds, and the
+sitemap and search.json do not depend on comments. Anything else (a post, a page, an
+image, the settings, the theme, a plugin, an installed package) or a site that changes
+with the clock (CLOSE_AFTER_DAYS, WITH_FUTURE_DATES off) makes the build whole. tests/deploy/
 test_selected_publish.py holds that a selected build leaves the same output tree as a
 whole one for a new comment, a removed one and a like.
 

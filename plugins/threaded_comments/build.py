@@ -44,6 +44,9 @@ STATE_KEY = "threaded_comments_build"
 THREAD_TEMPLATE = "partials/comment_thread"
 # The plugin's own, plain THREAD_TEMPLATE, for a theme that has none.
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
+# The unchanged_files plugin's selected build: a list of the slugs of the only posts whose
+# comment files changed since the last build (named, not imported: this plugin works alone).
+SELECTED_SETTING = "WRITE_SELECTED_SLUGS"
 # A feed's <updated> when nothing in it has a date.
 NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 # A comment and the author's reply to it, with every optional field between them.
@@ -339,17 +342,25 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def write_outputs(generator: Any, writer: Any = None) -> None:
-    """Write comments.json and the comment feeds into the output folder, then the cache."""
+    """Write comments.json and the comment feeds into the output folder, then the cache.
+
+    In a selected build (SELECTED_SETTING), only the selected posts' own feeds: any other
+    post's is the one the last build wrote, since its comments did not change, nor did its
+    title, its URL or the site, or the build would not be selected.
+    """
     build: CommentsBuild | None = generator.context.pop(STATE_KEY, None)
     if build is None:
         return
     output = Path(generator.output_path)
     options = build.options
+    selected = generator.settings.get(SELECTED_SETTING)
+    feeds = None if selected is None else frozenset(selected)
     index: list[PostEntry] = []
     for content in build.published:
         post, url = build.posts[content.slug], build.urls[content.slug]
-        feed = _post_feed(build, content, f"{build.site}/{url}", post)
-        _write_if_changed(output / content.comments_feed_url, feed)
+        if feeds is None or content.slug in feeds:
+            feed = _post_feed(build, content, f"{build.site}/{url}", post)
+            _write_if_changed(output / content.comments_feed_url, feed)
         modified = getattr(content, "modified", None) or getattr(content, "date", None)
         index.append(
             PostEntry(
