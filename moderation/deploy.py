@@ -62,6 +62,8 @@ SITE_URL_ENV = "BETWEEN_SESSIONS_SITEURL"
 PUBLISH_INPUTS_NAME = "publish-inputs.json"
 # In the publish build's CACHE_PATH: what DEPLOY_TARGET lacks of the publish folder.
 DEPLOY_RECORD_NAME = "deploy-record.json"
+# In the publish build's CACHE_PATH: the stamps of the files its last build left there.
+OUTPUT_STAMPS_NAME = "publish-output.json"
 
 
 class DeployError(Exception):
@@ -227,9 +229,12 @@ def _record_deploy(settings: ProjectSettings, target: str, changed: frozenset[st
     atomic_write({path: json.dumps(record)})
 
 
-def _output_stamps(folder: Path) -> dict[str, tuple[int, int, int]]:
+Stamps = dict[str, tuple[int, int, int]]
+
+
+def _output_stamps(folder: Path) -> Stamps:
     """(mtime_ns, size, inode) of every file under the publish folder, by relative path."""
-    stamps: dict[str, tuple[int, int, int]] = {}
+    stamps: Stamps = {}
     pending = [(folder, "")]
     while pending:
         current, prefix = pending.pop()
@@ -247,6 +252,22 @@ def _output_stamps(folder: Path) -> dict[str, tuple[int, int, int]]:
     return stamps
 
 
+def _output_stamps_path(settings: ProjectSettings) -> Path:
+    return settings.cache_dir / OUTPUT_STAMPS_NAME
+
+
+def _recorded_output_stamps(settings: ProjectSettings) -> Stamps | None:
+    try:
+        recorded = json.loads(_output_stamps_path(settings).read_text(encoding="utf-8"))
+        if recorded["output"] != str(settings.output_dir):
+            return None
+        return {
+            path: (mtime, size, inode) for path, (mtime, size, inode) in recorded["stamps"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None]) -> PublishPlan:
     """Plan the publish build, `build` it with the plan's Pelican settings, record what it
     was made of and, if selected, what it wrote; returns the plan.
@@ -256,9 +277,12 @@ def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None
     comments.json and feeds, and any other plugin's files are all seen alike, without each
     writer having to report (content_written fires for list pages a selected build leaves
     alone, and for none of the plugins' own files); and a file written again with the same
-    bytes is merely checked by rsync, never missed.
+    bytes is merely checked by rsync, never missed. The stamps before it are those the last
+    build left, recorded after it (one walk of the folder a build, not two; ~0.035 s at
+    1,000 posts); without that record the folder is walked before the build too. Whatever
+    changed the folder between two builds differs from the record too, and is sent.
 
-    Crash safety by order: the record of the last build and the deploy record are deleted
+    Crash safety by order: the records of the last build and the deploy record are deleted
     before building, and written (whole, atomically) only once the build has succeeded, so
     a build that fails or is killed midway is followed by a whole one and a whole deploy.
     The inputs are read before the build: a comment file written meanwhile differs from
@@ -266,24 +290,30 @@ def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None
     """
     pelican = {**DEFAULT_CONFIG, **get_settings_from_file(str(settings.settings_file))}
     plan = plan_publish(settings, pelican)
-    record = _inputs_path(settings)
+    record, stamps = _inputs_path(settings), _output_stamps_path(settings)
     deployed = _recorded_deploy(settings)
-    _deploy_record_path(settings).unlink(missing_ok=True)
-    record.unlink(missing_ok=True)
     # Only a selected build adds to the deploy record; after a whole one, the next deploy
     # is whole.
     follows = deployed if plan.selected is not None else None
-    before = _output_stamps(settings.output_dir) if follows is not None else {}
-    build(plan.pelican_overrides())
+    before: Stamps = {}
     if follows is not None:
-        after = _output_stamps(settings.output_dir)
-        # A selected build deletes nothing; if one did, a whole deploy deletes it too.
-        if before.keys() <= after.keys():
-            written = {path for path, stamp in after.items() if before.get(path) != stamp}
-            _record_deploy(settings, follows.target, follows.changed | written)
+        before = _recorded_output_stamps(settings) or _output_stamps(settings.output_dir)
+    for path in (_deploy_record_path(settings), record, stamps):
+        path.unlink(missing_ok=True)
+    build(plan.pelican_overrides())
+    after = _output_stamps(settings.output_dir)
+    # A selected build deletes nothing; if one did, a whole deploy deletes it too.
+    if follows is not None and before.keys() <= after.keys():
+        written = {path for path, stamp in after.items() if before.get(path) != stamp}
+        _record_deploy(settings, follows.target, follows.changed | written)
     record.parent.mkdir(parents=True, exist_ok=True)
     inputs = {"site": plan.inputs.site, "comments": plan.inputs.comments}
-    atomic_write({record: json.dumps(inputs, sort_keys=True)})
+    atomic_write(
+        {
+            record: json.dumps(inputs, sort_keys=True),
+            stamps: json.dumps({"output": str(settings.output_dir), "stamps": after}),
+        }
+    )
     return plan
 
 

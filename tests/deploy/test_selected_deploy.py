@@ -137,3 +137,19 @@ def test_a_whole_build_since_the_last_deploy_deploys_whole(checkout: Path, tmp_p
     assert WHOLE_UNKNOWN in deployed(checkout, www)
     assert not stray.exists()
     assert tree(www) == tree(checkout / "output-publish")
+
+
+def test_a_file_changed_in_the_publish_folder_between_builds_is_sent_too(
+    checkout: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    deployed(checkout, www)
+    # Changed after the last build, by hand or another tool: the next build's stamps of
+    # what it found differ from those recorded after the last build.
+    robots = checkout / "output-publish" / "robots.txt"
+    robots.write_text(robots.read_text(encoding="utf-8") + "# kept by hand\n", encoding="utf-8")
+
+    comment_on(checkout, THERAPIST, "Reading this on the bus home, I felt a little less odd.")
+    assert "deploy: selected:" in deployed(checkout, www)
+    assert "# kept by hand" in (www / "robots.txt").read_text(encoding="utf-8")
+    assert tree(www) == tree(checkout / "output-publish")
