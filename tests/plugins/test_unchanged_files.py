@@ -58,7 +58,7 @@ def test_a_selected_build_renders_the_posts_page_and_every_list_page_holding_its
 ):
     content = tmp_path / "content"
     # Seven posts, five to a list page: the oldest one's summary is on the second page of
-    # the home page's list and of its tag's.
+    # the home page's list, its tag's and its category's.
     for day in range(1, 8):
         write_post(content, f"day-{day}", f"Notes from day {day}.", day=day)
     output = build(content)
@@ -68,7 +68,12 @@ def test_a_selected_build_renders_the_posts_page_and_every_list_page_holding_its
     write_post(content, "day-7", "Notes from day 7, looked at again.", day=7)
 
     build(content, f"WRITE_SELECTED_SLUGS={json.dumps(['day-1'])}")
-    for page in ("2016/03/day-1/index.html", "page/2/index.html", "tag/weather/page/2/index.html"):
+    for page in (
+        "2016/03/day-1/index.html",
+        "page/2/index.html",
+        "tag/weather/page/2/index.html",
+        "category/misc/page/2/index.html",
+    ):
         shown = (output / page).read_text(encoding="utf-8")
         assert "Notes from day 1, looked at again." in shown, page
     # The pages that do not show the selected post are left as they were, another post
