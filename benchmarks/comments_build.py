@@ -16,20 +16,26 @@ Run:
 
     .venv/bin/python benchmarks/comments_build.py [--posts 1000] [--comments 20] [--runs 5]
 
-Last measured (session 5, after the speed pass; three runs of this script on 2 cores shared
-with three other engineers, load 4 to 12; the CPU ratio of each pair, then the medians):
+On a shared machine a core's speed can change by half from one minute to the next, which
+swamps a 5 % question. `--instructions` instead runs one cold and one unchanged build of
+each under `valgrind --tool=callgrind` (Debian's valgrind) and compares the instructions
+they execute: the same count whatever else runs, but user space only, without the
+kernel's time for the extra bytes written and read. About fifty times slower: some
+30 minutes at 1,000 posts.
 
-* cold: 1.56, 1.49, 1.17 (14.77 / 10.45 s = 1.41); 1.67, 1.50, 1.11 (17.28 / 11.54 s =
-  1.50); 1.16, 1.48, 1.59 (13.71 / 11.84 s = 1.16). Wall medians 28.8 / 16.6 s, 46.0 /
-  21.0 s, 20.1 / 13.2 s.
-* unchanged: 1.06, 1.22, 1.36 (7.08 / 5.79 s = 1.22); 0.87, 1.21, 1.24 (7.20 / 6.17 s =
-  1.17); 1.21, 1.08, 1.10 (6.88 / 5.76 s = 1.19). Wall medians 8.6 / 7.2 s, 12.1 / 8.5 s,
-  8.8 / 6.8 s.
-* peak memory: 189 MB cold and 153 MB unchanged with comments, 62 MB without.
+Last measured (session 6, 1,000 x 20, after its changes):
 
-At the start of the session: cold 1.99, 1.55, 1.07 (14.07 / 9.44 s = 1.49), unchanged
-1.15, 1.01, 1.14 (8.04 / 7.31 s = 1.10). Under that load the spread hides the change;
-see plugins/threaded_comments/README.md, "Speed", for the in-process timings.
+* instructions (--instructions; callgrind, one build each): cold 32.17 G with comments,
+  25.53 G without, ratio 1.260 (target 1.25); unchanged 14.97 / 14.11 G = 1.061 (target
+  1.05). User space only: the kernel's time for the larger pages, feeds and cache comes
+  on top. At 200 posts the session's changes took the cold ratio from 1.234 to 1.205.
+* CPU time, five pairs, another engineer's tests and benchmarks on the second core (load
+  1.8 to 2.6): cold pairs 1.50, 1.06, 1.06, 1.00, 1.14, while the plain build alone took
+  from 6.94 to 11.11 s; unchanged pairs 1.21, 1.10, 1.02, 1.16, 0.91. On a quiet machine
+  at the start of the session (main before its changes): cold pairs 1.33, 1.40, 1.25,
+  unchanged 1.19, 1.19, 1.15.
+* peak memory: 157 MB cold and 151 MB unchanged with comments, 62 MB without (cold was
+  189 MB before the session).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -174,17 +181,23 @@ class Run:
     peak_mb: float
 
 
-def build(content: Path, wipe: bool) -> Run:
-    """One `pelican` run as `invoke build` makes it, in a child process."""
+def pelican_command(content: Path, wipe: bool) -> list[str]:
+    """The `pelican` command line `invoke build` runs for `content`, its output and caches
+    beside it (wiped first if `wipe`)."""
     output, cache = content.parent / "output", content.parent / "cache"
     if wipe:
         shutil.rmtree(output, ignore_errors=True)
         shutil.rmtree(cache, ignore_errors=True)
-    command = [
+    return [
         sys.executable, "-m", "pelican", str(content), "-o", str(output),
         "-s", str(PROJECT_ROOT / "pelicanconf.py"), "--fatal", "errors",
         "--cache-path", str(cache), "-q",
     ]  # fmt: skip
+
+
+def build(content: Path, wipe: bool) -> Run:
+    """One `pelican` run as `invoke build` makes it, in a child process."""
+    command = pelican_command(content, wipe)
     log = content.parent / "build.log"
     with log.open("w") as stream:
         started = time.perf_counter()
@@ -198,6 +211,43 @@ def build(content: Path, wipe: bool) -> Run:
         sys.exit(f"build of {content} failed:\n{log.read_text()}")
     # ru_maxrss is in kilobytes on Linux.
     return Run(usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024)
+
+
+def instructions(content: Path, wipe: bool) -> int:
+    """The instructions one build executes, counted by callgrind."""
+    result = subprocess.run(
+        # Python's string hashes are salted per process; fixed, two counts agree.
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            *pelican_command(content, wipe),
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+    )
+    counted = re.search(r"Collected : (\d+)", result.stderr)
+    if result.returncode != 0 or counted is None:
+        sys.exit(f"callgrind build of {content} failed:\n{result.stderr[-2000:]}")
+    return int(counted.group(1))
+
+
+def measure_instructions(with_c: Path, without_c: Path, comments: int) -> None:
+    for label, wipe, target in (("cold build", True, 1.25), ("unchanged rebuild", False, 1.05)):
+        if not wipe:
+            for content in (with_c, without_c):
+                build(content, wipe=True)  # warm the caches, natively
+        counts = [instructions(content, wipe) for content in (with_c, without_c)]
+        ratio = counts[0] / counts[1]
+        verdict = "meets" if ratio <= target else "MISSES"
+        print(
+            f"{label}: instructions with comments {counts[0] / 1e9:.2f} G, without "
+            f"{counts[1] / 1e9:.2f} G, ratio {ratio:.3f} ({verdict} the target <= {target} "
+            f"in user space; {(counts[0] - counts[1]) / comments:,.0f} a comment)",
+            flush=True,
+        )
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -258,6 +308,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--comments", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions with callgrind instead"
+    )
     arguments = parser.parse_args()
     total = arguments.posts * arguments.comments
     with tempfile.TemporaryDirectory(prefix="comments-bench-") as folder:
@@ -268,6 +321,9 @@ def main() -> None:
             f"in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
+        if arguments.instructions:
+            measure_instructions(with_c, without_c, total)
+            return
         print("cold builds:", flush=True)
         cold = measure(with_c, without_c, arguments.runs, wipe=True)
         for content in (with_c, without_c):
