@@ -25,7 +25,19 @@ files that build wrote); and for comparison a whole rsync and a whole publish bu
 
     .venv/bin/python benchmarks/going_live.py [--posts 1000] [--runs 3]
 
-Last measured (session 6, once a selected publish build passed over what it does not
+Last measured (session 6, at its end, on a quiet machine: load 0.7 to 1.1, nothing else
+running), wall / CPU:
+
+* sample site, --runs 3: from the last approval 0.16 / 0.07, 0.14 / 0.07, 0.15 / 0.08 s;
+  from the start 1.03 / 1.19, 0.95 / 1.18, 0.99 / 1.15 s.
+* 1,000 posts, --runs 3 then --runs 5: from the last approval 0.69 / 0.65, 0.91 / 0.84,
+  0.93 / 0.87 s, then 0.85 / 0.79, 0.91 / 0.85, 1.01 / 0.91, 0.94 / 0.85, 0.96 / 0.88 s
+  (median 0.92 s: under 1 s in seven runs of eight); from the start 1.43 to 1.78 s. Parts:
+  start-up and imports 0.71 / 0.70 s, `moderate --no-build` 1.01 / 0.95 s, selected
+  publish 1.66 / 1.60 s, rsync of the 14 files it wrote 0.05 / 0.02 s (whole: 0.26 /
+  0.21 s), whole publish 6.14 / 5.80 s.
+
+Earlier the same day (once a selected publish build passed over what it does not
 show, below; 2 cores shared with another engineer's benchmarks, load 1.3 to 2.2),
 --runs 3, wall / CPU:
 
