@@ -11,6 +11,7 @@ service: what it may write, whom it runs as, what systemd itself says of its exp
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import sys
 import time
@@ -47,12 +48,8 @@ class Server:
         return self.machine.shell(
             f"pid=$(systemctl show --property=MainPID --value {SERVICE}); "
             f'nsenter --target="$pid" --mount --setuid="$(id -u between-sessions)" '
-            f'--setgid="$(id -g between-sessions)" sh -c {_quote(script)}'
+            f'--setgid="$(id -g between-sessions)" sh -c {shlex.quote(script)}'
         )
-
-
-def _quote(script: str) -> str:
-    return "'" + script.replace("'", "'\\''") + "'"
 
 
 @pytest.fixture(scope="module")
