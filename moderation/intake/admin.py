@@ -94,7 +94,8 @@ class AdminAPI:
         self.failures = intake.admin_failures
 
     def routes(self) -> list[Route]:
-        guarded = self.intake.guarded
+        # The laptop's API, not a reader's form: its refusals are JSON whatever was asked.
+        guarded = partial(self.intake.guarded, json_only=True)
         return [
             Route("/api/admin/inbox", guarded(self.authorised(self.read_inbox)), methods=["GET"]),
             Route(

@@ -437,8 +437,9 @@ class Intake:
         check_utf8(body)
         return await parse_multipart(request, body)
 
-    def guarded(self, handler: Handler) -> Handler:
-        """Turn refusals into clear answers and any unexpected fault into a logged 503."""
+    def guarded(self, handler: Handler, json_only: bool = False) -> Handler:
+        """Turn refusals into clear answers and any unexpected fault into a logged 503;
+        `json_only` for an API no form posts to (the admin API), which answers JSON alone."""
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -446,7 +447,7 @@ class Intake:
                     self.origins.check(request)
                 return await handler(request)
             except Refusal as refusal:
-                return refusal_response(request, refusal, self.pages)
+                return refusal_response(request, refusal, self.pages, json_only)
             except ClientDisconnect:
                 # Nobody is left to answer; nothing was stored. Not a fault of ours.
                 log.info("intake: a client went away mid-request on %s", request.url.path)
@@ -461,6 +462,7 @@ class Intake:
                         headers={"Retry-After": "60"},
                     ),
                     self.pages,
+                    json_only,
                 )
             except Exception:
                 log.exception("intake: unexpected fault on %s %s", request.method, request.url.path)
@@ -473,6 +475,7 @@ class Intake:
                         headers={"Retry-After": "60"},
                     ),
                     self.pages,
+                    json_only,
                 )
 
         return endpoint
@@ -544,10 +547,11 @@ async def parse_multipart(request: Request, body: bytes) -> dict[str, str]:
 
 
 def refusal_response(
-    request: Request, refusal: Refusal, intake_pages: pages.IntakePages
+    request: Request, refusal: Refusal, intake_pages: pages.IntakePages, json_only: bool = False
 ) -> Response:
-    """A refusal as JSON for scripts, or as a small page for a plain form post."""
-    if wants_json(request):
+    """A refusal as JSON for scripts (and for `json_only` APIs), or as a small page for a
+    plain form post."""
+    if json_only or wants_json(request):
         content: dict[str, Any] = {"error": refusal.message}
         if refusal.field:
             content["field"] = refusal.field

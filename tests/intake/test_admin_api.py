@@ -63,7 +63,11 @@ def test_the_api_is_absent_without_a_token(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_no_token_or_a_wrong_one_is_refused(admin_intake: str):
-    assert httpx.get(admin_intake + "/api/admin/inbox").status_code == 401
+    missing = httpx.get(admin_intake + "/api/admin/inbox")
+    assert missing.status_code == 401
+    # In JSON even to a client that did not ask for it: not the readers' "Your comment
+    # was not sent" page.
+    assert missing.json() == {"error": "A valid admin token is needed."}
     wrong = httpx.get(admin_intake + "/api/admin/inbox", headers=authorised(TOKEN[:-1] + "x"))
     assert wrong.status_code == 401
     assert wrong.headers["www-authenticate"] == "Bearer"
