@@ -144,9 +144,10 @@ def render_comment_markdown(text: str) -> str:
 
 
 def _render_markdown(text: str) -> str:
-    """Markdown (newlines normalised) as safe HTML, through cmark where it renders alike."""
-    # Plain paragraphs cannot hold what XML refuses: their lines are printable.
-    text = NOT_IN_XML.sub("", text)
+    """Markdown (newlines normalised) as safe HTML, through cmark where it renders alike.
+
+    Nothing XML refuses reaches the result: cmark takes printable text only, as plain
+    paragraphs are, and render_full drops those characters first."""
     if cmark_renders_alike(text):
         return sanitize_html(cmarkgfm.markdown_to_html(text))
     return render_full(text)
