@@ -456,12 +456,13 @@ def run_project(
     try:
         with one_run_at_a_time(settings.inbox):
             code = run(settings, command_line, console)
-            stopped = code in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED)
-            if rebuild is not None and not command_line.dry_run and not stopped:
+            if command_line.dry_run or code in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED):
+                return code
+            if rebuild is not None:
                 rebuild()
                 # Replies are mailed once the page they link to shows them.
                 mail_after_rebuild(settings)
-            if deploy is not None and not command_line.dry_run and not stopped:
+            if deploy is not None:
                 deploy()
             return code
     except AlreadyRunningError as error:
