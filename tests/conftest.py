@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.required import unavailable
 from tests.support.site import CHROMIUM, CHROMIUM_ARGS, PROJECT_ROOT, run_pelican
 
 
@@ -33,10 +33,7 @@ def site_copy(tmp_path: Path) -> Path:
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright. Missing locally: skip loudly; under CI: fail."""
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(f"BROWSER TESTS SKIPPED: {message}")
+        unavailable("BROWSER TESTS", f"{CHROMIUM} is missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.intake import INVOKE, copy_project
+from tests.support.site import folder_files
 
 SITE_URL = "https://maren-between-sessions.example.net"
 THERAPIST = "texting-my-therapist"
@@ -44,14 +45,6 @@ def deployed(checkout: Path, target: Path) -> str:
     return result.stdout
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
-
-
 def stamps(folder: Path) -> dict[str, int]:
     return {
         str(path.relative_to(folder)): path.stat().st_mtime_ns
@@ -73,7 +66,7 @@ def test_a_selected_deploy_sends_just_what_the_builds_wrote(checkout: Path, tmp_
     www = tmp_path / "www"
     assert WHOLE_UNKNOWN in deployed(checkout, www)
     output = checkout / "output-publish"
-    built, touched, live = tree(output), stamps(output), stamps(www)
+    built, touched, live = folder_files(output), stamps(output), stamps(www)
 
     # Two builds before the deploy: it must send what either of them wrote.
     comment_on(checkout, THERAPIST, "Reading this on the bus home, I felt a little less odd.")
@@ -82,7 +75,7 @@ def test_a_selected_deploy_sends_just_what_the_builds_wrote(checkout: Path, tmp_
     comment_on(checkout, RULES, "We settled on one text a week, and it has held.")
     printed = deployed(checkout, www)
 
-    rebuilt, retouched = tree(output), stamps(output)
+    rebuilt, retouched = folder_files(output), stamps(output)
     changed = {path for path in rebuilt if rebuilt[path] != built.get(path)}
     assert {THERAPIST_PAGE, RULES_PAGE, "comments.json"} <= changed
     # Those the builds wrote are checked (Pelican copies the theme's static files anew on
@@ -93,11 +86,11 @@ def test_a_selected_deploy_sends_just_what_the_builds_wrote(checkout: Path, tmp_
     # Exactly those files changed on the server, and it now holds the whole new build.
     now = stamps(www)
     assert {path for path in now if now[path] != live.get(path)} == changed
-    assert tree(www) == rebuilt
+    assert folder_files(www) == rebuilt
     # What a whole deploy of the same build gives (another target: whole).
     elsewhere = tmp_path / "elsewhere"
     assert "deploy: whole: the last deploy went to another target" in deployed(checkout, elsewhere)
-    assert tree(elsewhere) == tree(www)
+    assert folder_files(elsewhere) == folder_files(www)
     # Nothing new: nothing sent.
     again = deployed(checkout, elsewhere)
     assert "deploy: selected:" in again and "deploy: 0 file(s) sent" in again
@@ -121,7 +114,7 @@ def test_after_a_failed_deploy_the_next_sends_everything_it_missed(
     comment_on(checkout, RULES, "We settled on one text a week, and it has held.")
     assert WHOLE_UNKNOWN in deployed(checkout, www)
     assert "a little less odd" in (www / THERAPIST_PAGE).read_text(encoding="utf-8")
-    assert tree(www) == tree(checkout / "output-publish")
+    assert folder_files(www) == folder_files(checkout / "output-publish")
 
 
 def test_a_whole_build_since_the_last_deploy_deploys_whole(checkout: Path, tmp_path: Path) -> None:
@@ -136,7 +129,7 @@ def test_a_whole_build_since_the_last_deploy_deploys_whole(checkout: Path, tmp_p
     )
     assert WHOLE_UNKNOWN in deployed(checkout, www)
     assert not stray.exists()
-    assert tree(www) == tree(checkout / "output-publish")
+    assert folder_files(www) == folder_files(checkout / "output-publish")
 
 
 def test_a_file_changed_in_the_publish_folder_between_builds_is_sent_too(
@@ -152,4 +145,4 @@ def test_a_file_changed_in_the_publish_folder_between_builds_is_sent_too(
     comment_on(checkout, THERAPIST, "Reading this on the bus home, I felt a little less odd.")
     assert "deploy: selected:" in deployed(checkout, www)
     assert "# kept by hand" in (www / "robots.txt").read_text(encoding="utf-8")
-    assert tree(www) == tree(checkout / "output-publish")
+    assert folder_files(www) == folder_files(checkout / "output-publish")

@@ -21,6 +21,7 @@ from threaded_comments import (
 
 from moderation.deploy import PUBLISH_INPUTS_NAME
 from tests.support.intake import INVOKE, copy_project
+from tests.support.site import folder_files
 
 SITE_URL = "https://maren-between-sessions.example.net"
 POST = "texting-my-therapist"
@@ -46,12 +47,7 @@ def publish(checkout: Path, **env: str) -> str:
 
 
 def output_tree(checkout: Path) -> dict[str, bytes]:
-    output = checkout / "output-publish"
-    return {
-        str(path.relative_to(output)): path.read_bytes()
-        for path in output.rglob("*")
-        if path.is_file()
-    }
+    return folder_files(checkout / "output-publish")
 
 
 def comment_files(checkout: Path) -> dict[Path, CommentFile]:

@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from moderation.importers.files import MANIFEST_NAME, write_files
 from moderation.importers.wordpress import WXRError, import_wordpress
 from moderation.settings import load_settings
-from tests.support.site import PROJECT_ROOT, read_html, run_pelican
+from tests.support.site import PROJECT_ROOT, folder_files, read_html, run_pelican
 
 EXPORT = PROJECT_ROOT / "tests" / "fixtures" / "wordpress" / "export.xml"
 TEXTING = "texting-my-therapist"
@@ -56,14 +56,6 @@ PRIVATE_VALUES = (
 
 def import_into(content: Path, *, force: bool = False, source: Path = EXPORT):
     return import_wordpress(source, SETTINGS, force=force, content_dir=content)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 def metadata(path: Path) -> dict[str, str]:
@@ -294,10 +286,10 @@ def test_a_truncated_export_writes_nothing(tmp_path: Path, cut: int):
     content = tmp_path / "content"
     (content / "pages").mkdir(parents=True)
     (content / "mine.md").write_text("Title: Mine\n\nKeep me.\n")
-    before = snapshot(content)
+    before = folder_files(content)
     with pytest.raises(WXRError, match=r"not a complete, well-formed WordPress export.*line \d+"):
         import_into(content, source=broken)
-    assert snapshot(content) == before
+    assert folder_files(content) == before
     assert sorted(p.name for p in content.iterdir()) == ["mine.md", "pages"]
 
 
@@ -333,9 +325,9 @@ def test_a_bad_value_names_the_item(tmp_path: Path):
 def test_running_it_again_gives_the_same_files(tmp_path: Path):
     content = tmp_path / "content"
     first = import_into(content)
-    files = snapshot(content)
+    files = folder_files(content)
     second = import_into(content)
-    assert snapshot(content) == files
+    assert folder_files(content) == files
     assert first.files.created and not first.files.unchanged
     assert not second.files.created and not second.files.updated
     assert len(second.files.unchanged) == len(first.files.created)

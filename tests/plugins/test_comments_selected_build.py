@@ -7,20 +7,12 @@ import json
 from pathlib import Path
 
 from tests.support.comment_site import small_site, write_comment
-from tests.support.site import run_pelican
+from tests.support.site import folder_files, run_pelican
 
 
 def build(content: Path, output: Path, *overrides: str) -> None:
     result = run_pelican(content, output, *overrides)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
 
 
 def test_a_selected_build_writes_the_posts_feed_the_site_wide_feed_and_comments_json(
@@ -47,4 +39,4 @@ def test_a_selected_build_writes_the_posts_feed_the_site_wide_feed_and_comments_
     # Every file, the other posts' feeds among them, as a whole build makes it.
     whole = tmp_path / "whole"
     build(content, whole)
-    assert tree(output) == tree(whole)
+    assert folder_files(output) == folder_files(whole)

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.intake import free_port, running_intake, valid_comment, wait_for_port
+from tests.support.intake import free_port, running_intake, stop, valid_comment, wait_for_port
+from tests.support.required import unavailable
 
 CLAIMED = "203.0.113.99"
 
@@ -26,10 +27,7 @@ CLAIMED = "203.0.113.99"
 def server_binary(name: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
     if found is None:
-        message = f"{name} is missing: apt-get install -y {name}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(f"PROXY TEST SKIPPED: {message}")
+        unavailable("PROXY TEST", f"{name} is missing: apt-get install -y {name}")
     return found
 
 
@@ -46,8 +44,7 @@ def proxy(command: list[str], port: int, folder: Path) -> Iterator[str]:
         wait_for_port(port, alive=lambda: process.poll() is None)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
         log.close()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.intake import free_port, intake_settings_for, wait_for_port
+from tests.support.intake import free_port, intake_settings_for, stop, wait_for_port
 
 SECONDS = 1.0
 # Whole headers, then 9 of the 200 bytes of body they announce.
@@ -43,8 +43,7 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
             wait_for_port(port, alive=lambda: process.poll() is None)
             yield port, log
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop(process)
 
 
 def connect(port: int) -> socket.socket:

@@ -16,7 +16,6 @@ minor version as the Python running the tests.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -26,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.support.deploy import require_tool
+from tests.support.intake import stop
+from tests.support.required import unavailable
 
 ROOT = Path(
     os.environ.get("BETWEEN_SESSIONS_TEST_MACHINE", "/var/lib/machines/between-sessions-test")
@@ -45,16 +44,13 @@ def require_machine() -> Path:
     require_tool("systemd-nspawn", "systemd-container")
     require_tool("nsenter", "util-linux")
     if not (ROOT / "usr/lib/systemd/systemd").exists():
-        message = f"no Debian root with systemd at {ROOT}: make it as .ci/run does (debootstrap)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(f"SYSTEMD TEST SKIPPED: {message}")
+        unavailable(
+            "SYSTEMD TEST",
+            f"no Debian root with systemd at {ROOT}: make it as .ci/run does (debootstrap)",
+        )
     wanted = f"python{sys.version_info.major}.{sys.version_info.minor}"
     if not (ROOT / "usr/bin" / wanted).exists():
-        message = f"the machine at {ROOT} has no {wanted}, the tests' Python"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(f"SYSTEMD TEST SKIPPED: {message}")
+        unavailable("SYSTEMD TEST", f"the machine at {ROOT} has no {wanted}, the tests' Python")
     return ROOT
 
 
@@ -138,9 +134,4 @@ def booted_machine(root: Path, binds: dict[Path, str], log: Path) -> Iterator[Ma
         yield machine
     finally:
         # SIGTERM asks the machine's systemd to power off cleanly.
-        nspawn.send_signal(signal.SIGTERM)
-        try:
-            nspawn.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            nspawn.kill()
-            nspawn.wait()
+        stop(nspawn)

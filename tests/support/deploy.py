@@ -7,7 +7,6 @@ import getpass
 import os
 import shlex
 import shutil
-import signal
 import string
 import subprocess
 import sys
@@ -17,9 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.support.intake import INVOKE, copy_project, free_port, wait_for_port
+from tests.support.intake import INVOKE, copy_project, free_port, stop, wait_for_port
+from tests.support.required import unavailable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -30,10 +28,8 @@ WEB_SERVERS = {"caddy": "/usr/bin/caddy", "nginx": "/usr/sbin/nginx"}
 def require_tool(path: str, package: str | None = None) -> str:
     """`path` if it is installed; missing: skip loudly, or fail under CI."""
     if shutil.which(path) is None:
-        message = f"{path} is missing: apt-get install -y {package or Path(path).name}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(f"DEPLOY TEST SKIPPED: {message}")
+        package = package or Path(path).name
+        unavailable("DEPLOY TEST", f"{path} is missing: apt-get install -y {package}")
     return path
 
 
@@ -105,12 +101,7 @@ def listening(process: subprocess.Popen, port: int, output: Callable[[], str]) -
     try:
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextmanager

@@ -93,6 +93,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def stop(process: subprocess.Popen, ask: signal.Signals = signal.SIGTERM) -> None:
+    """Ask `process` to end (`ask`: SIGINT as Ctrl-C would, for `invoke serve`), and kill it
+    if it has not ended within 30 s."""
+    process.send_signal(ask)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for_port(port: int, timeout: float = 60, alive: object = None) -> None:
     """Wait until something listens on 127.0.0.1:`port` (`alive()` False aborts)."""
     deadline = time.monotonic() + timeout
@@ -169,11 +180,7 @@ def invoke_serve(
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, signal.SIGINT)
 
 
 def run_async(coroutine: Coroutine[object, object, T]) -> T:

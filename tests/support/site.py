@@ -48,5 +48,14 @@ def run_pelican(
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
+def folder_files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (a built site, say), by its path relative to it."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
 def read_html(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
