@@ -155,7 +155,8 @@ def publish_inputs(settings: ProjectSettings, pelican: Mapping[str, Any]) -> Pub
         offers_reply_mail(settings.notify),
     )
     folders = find_comment_folders(settings.comments_dir)
-    return PublishInputs(site, {slug: _fingerprint(f.stamps) for slug, f in folders.items()})
+    comments = {slug: _fingerprint(folder.names, folder.stamp) for slug, folder in folders.items()}
+    return PublishInputs(site, comments)
 
 
 def _inputs_path(settings: ProjectSettings) -> Path:

@@ -49,6 +49,8 @@ DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
 SELECTED_SETTING = "WRITE_SELECTED_SLUGS"
 # A feed's <updated> when nothing in it has a date.
 NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 # A comment and the author's reply to it, with every optional field between them.
 SAMPLE_THREAD = (
     CommentFile(
@@ -79,9 +81,13 @@ class PostComments(NamedTuple):
     # For comments.json: the comment ids in file-name order, and each one's likes.
     ids: tuple[str, ...]
     likes: tuple[int, ...]
-    # Its comments as (date, Atom entry), newest first: its feed, and the first
-    # FEED_ALL_LIMIT of them its candidates for the site-wide feed.
-    entries: tuple[tuple[datetime, str], ...]
+    # Its comments' Atom entries, newest first: its feed, and the first FEED_ALL_LIMIT of
+    # them its candidates for the site-wide feed, which takes the newest by `entry_times`
+    # (each entry's date in microseconds since 1970: an int, where a datetime would cost
+    # the cache a time zone lookup each to load). `newest`: the newest comment's date.
+    entries: tuple[str, ...]
+    entry_times: tuple[int, ...]
+    newest: datetime | None
 
 
 @dataclass
@@ -228,13 +234,9 @@ def _make_post(
         html=html,
         ids=tuple(comment.file.id for comment in comments),
         likes=tuple(comment.file.likes for comment in comments),
-        entries=tuple(
-            zip(
-                (comment.file.date for comment in newest_first),
-                feed_entries(newest_first, content.title, post_url),
-                strict=True,
-            )
-        ),
+        entries=tuple(feed_entries(newest_first, content.title, post_url)),
+        entry_times=tuple((comment.file.date - EPOCH) // MICROSECOND for comment in newest_first),
+        newest=newest_first[0].file.date if newest_first else None,
     )
 
 
@@ -244,8 +246,8 @@ def _post_feed(build: CommentsBuild, content: Any, post_url: str, post: PostComm
         post_url,
         f"{build.site}/{content.comments_feed_url}",
         # A page may have no date; its feed then dates from its newest comment, if any.
-        post.entries[0][0] if post.entries else getattr(content, "date", None) or NO_DATE,
-        [entry for _, entry in post.entries],
+        post.newest or getattr(content, "date", None) or NO_DATE,
+        list(post.entries),
     )
 
 
@@ -259,8 +261,8 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     folder = build.folders.get(slug)
     post_url = f"{build.site}/{url}"
     date = getattr(content, "date", None)  # pages may have none
-    stamps = folder.stamps if folder else ()
-    stamp = (stamps, is_open, content.title, date, post_url, build.sitename)
+    names, times = (folder.names, folder.stamp) if folder else ((), ())
+    stamp = (names, times, is_open, content.title, date, post_url, build.sitename)
     # Keyed by URL: a post's translations share its slug and comments, not its title.
     post = build.cache.get_post(url, stamp)
     if post is None:
@@ -376,18 +378,22 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
     write_comments_json(output / options["JSON_PATH"], index)
     # Each post's own newest comments are its only candidates.
     limit = options["FEED_ALL_LIMIT"]
+    posts = [build.posts[content.slug] for content in build.published]
     latest = heapq.nlargest(
         limit,
-        chain.from_iterable(build.posts[c.slug].entries[:limit] for c in build.published),
+        chain.from_iterable(
+            zip(post.entry_times[:limit], post.entries[:limit], strict=True) for post in posts
+        ),
         key=itemgetter(0),
     )
+    newest = max((post.newest for post in posts if post.newest is not None), default=NO_DATE)
     _write_if_changed(
         output / options["FEED_ALL"],
         atom_feed(
             f"Latest comments - {build.sitename}",
             f"{build.site}/",
             f"{build.site}/{options['FEED_ALL']}",
-            latest[0][0] if latest else NO_DATE,
+            newest if latest else NO_DATE,
             [entry for _, entry in latest],
         ),
     )

@@ -79,11 +79,15 @@ def build_thread(comments: list[Comment], max_depth: int, newest_first: bool) ->
     for siblings in children.values():
         siblings.sort(key=lambda c: (c.file.date, c.file.id), reverse=newest_first)
 
+    top_level: list[Comment] = []
+    # What is left to place, in reading order from the end: (comment, its depth, the list
+    # it joins, its parent). A stack, not a recursive function: a long chain of replies
+    # cannot reach Python's recursion limit, and no closure ties the comments into a cycle
+    # that only the garbage collector could free.
+    pending = [(comment, 1, top_level, None) for comment in reversed(children.get(None, []))]
     placed = 0
-
-    def place(comment: Comment, depth: int, level: list[Comment], parent: Comment | None) -> None:
-        nonlocal placed
-        # Comments are placed in the order they are read, so this counts in reading order.
+    while pending:
+        comment, depth, level, parent = pending.pop()
         placed += 1
         comment.number = placed
         comment.depth = depth
@@ -91,15 +95,9 @@ def build_thread(comments: list[Comment], max_depth: int, newest_first: bool) ->
         capped = parent is not None and parent.depth == depth
         comment.in_reply_to = parent.file.author if capped else None
         level.append(comment)
-        for child in children.get(comment.file.id, ()):
-            if depth < max_depth:
-                place(child, depth + 1, comment.replies, comment)
-            else:
-                place(child, depth, level, comment)
-
-    top_level: list[Comment] = []
-    for comment in children.get(None, ()):
-        place(comment, 1, top_level, None)
+        replies_at = (depth + 1, comment.replies) if depth < max_depth else (depth, level)
+        for child in reversed(children.get(comment.file.id, [])):
+            pending.append((child, *replies_at, comment))
     if placed != len(comments):
         # Only a loop of replies (a answers b answers a) is unreachable from the top.
         reachable = {c.file.id for c in flatten(top_level)}

@@ -3,8 +3,10 @@ settings, the cache's fingerprint."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from zoneinfo import ZoneInfo
@@ -59,6 +61,32 @@ def test_depth_one_flattens_every_reply_after_its_thread_with_in_reply_to():
         ("c", 1, "Name b"),
         ("d", 1, None),
     ]
+
+
+def test_a_chain_of_replies_longer_than_pythons_recursion_limit_is_threaded():
+    # Two readers answering each other, reply after reply, shown at MAX_DEPTH in order.
+    length = sys.getrecursionlimit() + 500
+    comments = [make("c0", 0)] + [make(f"c{n}", n, f"c{n - 1}") for n in range(1, length)]
+    top = build_thread(comments, max_depth=5, newest_first=False)
+    placed = flatten(top)
+    assert [c.id for c in placed] == [f"c{n}" for n in range(length)]
+    assert [c.number for c in placed] == list(range(1, length + 1))
+    assert placed[-1].depth == 5
+    assert placed[-1].in_reply_to == f"Name c{length - 2}"
+
+
+def test_threading_leaves_no_reference_cycles_for_the_garbage_collector():
+    # A big site's comments are then freed as soon as their post is done with them, not
+    # at the collector's next pass over everything still alive.
+    comments = [make("a", 0), make("b", 1, "a"), make("c", 2, "b"), make("d", 3, "a")]
+    gc.collect()
+    gc.disable()
+    try:
+        build_thread(comments, max_depth=2, newest_first=False)
+        del comments
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_a_reply_to_a_missing_comment_or_a_loop_is_an_error_naming_the_file():
@@ -156,7 +184,7 @@ def test_folders_are_found_with_their_comment_files_and_read_in_name_order(tmp_p
     with caplog.at_level(logging.WARNING):
         folders = find_comment_folders(tmp_path)
     assert sorted(folders) == ["a-post", "b-post"]
-    assert [name for name, _, _ in folders["a-post"].stamps] == ["10.markdown", "2.md"]
+    assert folders["a-post"].names == ("10.markdown", "2.md")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [
         f"threaded_comments: skipping {tmp_path / 'a-post' / 'notes.txt'} "
