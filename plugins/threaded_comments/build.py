@@ -44,9 +44,6 @@ STATE_KEY = "threaded_comments_build"
 THREAD_TEMPLATE = "partials/comment_thread"
 # The plugin's own, plain THREAD_TEMPLATE, for a theme that has none.
 DEFAULT_TEMPLATES = Path(__file__).parent / "templates"
-# The unchanged_files plugin's selected build: a list of the slugs of the only posts whose
-# comment files changed since the last build (named, not imported: this plugin works alone).
-SELECTED_SETTING = "WRITE_SELECTED_SLUGS"
 # A feed's <updated> when nothing in it has a date.
 NO_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -88,6 +85,9 @@ class PostComments(NamedTuple):
     entries: tuple[str, ...]
     entry_times: tuple[int, ...]
     newest: datetime | None
+    # The post's feed file as this plugin last wrote or found it, (mtime_ns, size): while
+    # it is so, the feed is not made again (None: not written yet).
+    feed_stamp: tuple[int, int] | None = None
 
 
 @dataclass
@@ -332,6 +332,14 @@ def attach_to_pages(generator: Any) -> None:
         )
 
 
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
 def _write_if_changed(path: Path, text: str) -> None:
     # Rewriting an unchanged file costs more than checking it, and keeps its date for rsync.
     data = text.encode()
@@ -346,23 +354,24 @@ def _write_if_changed(path: Path, text: str) -> None:
 def write_outputs(generator: Any, writer: Any = None) -> None:
     """Write comments.json and the comment feeds into the output folder, then the cache.
 
-    In a selected build (SELECTED_SETTING), only the selected posts' own feeds: any other
-    post's is the one the last build wrote, since its comments did not change, nor did its
-    title, its URL or the site, or the build would not be selected.
+    A post's feed is made again only if its comments, title or URL changed (the post is
+    not from the cache) or its file is not as the last build left it: on a rebuild, and
+    in the unchanged_files plugin's selected build, the other posts' feeds are only
+    stat'ed.
     """
     build: CommentsBuild | None = generator.context.pop(STATE_KEY, None)
     if build is None:
         return
     output = Path(generator.output_path)
     options = build.options
-    selected = generator.settings.get(SELECTED_SETTING)
-    feeds = None if selected is None else frozenset(selected)
     index: list[PostEntry] = []
     for content in build.published:
         post, url = build.posts[content.slug], build.urls[content.slug]
-        if feeds is None or content.slug in feeds:
-            feed = _post_feed(build, content, f"{build.site}/{url}", post)
-            _write_if_changed(output / content.comments_feed_url, feed)
+        feed_path = output / content.comments_feed_url
+        stamp = _file_stamp(feed_path)
+        if stamp is None or stamp != post.feed_stamp:
+            _write_if_changed(feed_path, _post_feed(build, content, f"{build.site}/{url}", post))
+            build.cache.update_post(url, post._replace(feed_stamp=_file_stamp(feed_path)))
         modified = getattr(content, "modified", None) or getattr(content, "date", None)
         index.append(
             PostEntry(

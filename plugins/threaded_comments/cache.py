@@ -81,6 +81,11 @@ class CommentCache(FileDataCacher):
         self._used[url] = (stamp, data)
         self._changed = True
 
+    def update_post(self, url: str, data: Any) -> None:
+        """Replace what this build stored or found for the post, under the same stamp."""
+        self._used[url] = (self._used[url][0], data)
+        self._changed = True
+
     def save(self) -> None:
         """Store this build's posts, if anything changed since the cache was loaded."""
         if not self._changed and self._used.keys() == self._cache.keys() - {_FINGERPRINT_KEY}:

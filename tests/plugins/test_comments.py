@@ -626,6 +626,24 @@ def test_an_unchanged_rebuild_opens_no_comment_file(tmp_path):
     assert comment(page, "r2").select_one(".comment-content").get_text(strip=True) == "Same here."
 
 
+def test_a_rebuild_makes_a_deleted_or_altered_comment_feed_again(tmp_path):
+    # A rebuild leaves the feeds of unchanged posts alone as long as each is as the last
+    # build left it: one deleted from the output, or changed there, is made again.
+    content = tmp_path / "content"
+    small_site(content)
+    output, log, code = build(content)
+    assert code == 0, log
+    feeds = output / "feeds/comments"
+    first = {path.name: path.read_bytes() for path in feeds.iterdir()}
+    assert len(first) >= 2
+    deleted, altered = sorted(first)[:2]
+    (feeds / deleted).unlink()
+    (feeds / altered).write_bytes(first[altered].replace(b"<feed", b"<feed xml:lang='xx'"))
+    output, log, code = build(content)
+    assert code == 0, log
+    assert {path.name: path.read_bytes() for path in feeds.iterdir()} == first
+
+
 def test_the_cache_follows_cache_content_and_load_content_cache(tmp_path):
     content = tmp_path / "content"
     small_site(content)
