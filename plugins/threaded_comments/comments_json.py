@@ -1,8 +1,9 @@
 """`output/comments.json`: which posts take comments, which comment ids exist, their likes.
 
-The one reader and writer of the file. The plugin writes it on every build; the intake
-reads it to check what a comment or like points at, and `invoke moderate` reads titles,
-URLs and published likes from it. It is written whole or not at all.
+The one reader and writer of the file. The plugin makes it on every build and writes it
+if it changed; the intake reads it to check what a comment or like points at, and
+`invoke moderate` reads titles, URLs and published likes from it. It is written whole or
+not at all.
 
     {"posts": {"<slug>": {"url": "/2016/03/texting-my-therapist/", "title": "...",
                           "open": true, "modified": "<ISO date>",
@@ -44,9 +45,17 @@ class PostEntry:
 
 
 def write_comments_json(path: Path, posts: Iterable[PostEntry]) -> None:
-    """Replace the file at `path` with these posts."""
+    """Replace the file at `path` with these posts, unless it holds them already."""
     document = {"posts": {post.slug: post.to_json() for post in posts}}
-    atomic_write({path: json.dumps(document, ensure_ascii=False)})
+    text = json.dumps(document, ensure_ascii=False)
+    # Checking costs less than an atomic write's two syncs, and an unchanged file keeps
+    # its date, so a deploy does not send it again.
+    try:
+        if path.read_bytes() == text.encode():
+            return
+    except FileNotFoundError:
+        pass
+    atomic_write({path: text})
 
 
 def parse_comments_json(text: str) -> dict[str, PostEntry]:

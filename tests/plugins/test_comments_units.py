@@ -7,6 +7,7 @@ import gc
 import logging
 import os
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
 from zoneinfo import ZoneInfo
@@ -16,12 +17,15 @@ from threaded_comments import (
     Comment,
     CommentFile,
     CommentFileError,
+    PostEntry,
     SettingsError,
     cache,
     comment_settings,
     likes_text,
     read_comment_file,
+    read_comments_json,
     website_problem,
+    write_comments_json,
 )
 from threaded_comments.comment_file import _split_header
 from threaded_comments.folders import find_comment_folders, read_comment_folder
@@ -270,3 +274,16 @@ def test_a_header_line_without_an_identifier_key_is_an_error(line):
 )
 def test_the_website_rule_is_the_same_for_ascii_and_other_text(url, allowed):
     assert (website_problem(url) is None) is allowed
+
+
+def test_comments_json_is_rewritten_only_when_what_it_holds_changed(tmp_path):
+    # An unchanged file keeps its date (and inode), so a deploy does not send it again.
+    path = tmp_path / "comments.json"
+    post = PostEntry(slug="a-post", url="/a-post/", title="A post", open=True, comments=("c1",))
+    write_comments_json(path, [post])
+    before = path.stat()
+    write_comments_json(path, [post])
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    write_comments_json(path, [replace(post, comments=("c1", "c2"))])
+    assert read_comments_json(path)["a-post"].comments == ("c1", "c2")
