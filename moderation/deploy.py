@@ -243,11 +243,12 @@ def _recorded_deploy(settings: ProjectSettings) -> DeployRecord | None:
     return record if record.output == str(settings.output_dir) else None
 
 
-def _record_deploy(settings: ProjectSettings, target: str, changed: frozenset[str]) -> None:
-    path = _deploy_record_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _deploy_record(
+    settings: ProjectSettings, target: str, changed: frozenset[str]
+) -> dict[Path, str]:
+    """The deploy record's file and text, for atomic_write."""
     record = {"output": str(settings.output_dir), "target": target, "changed": sorted(changed)}
-    atomic_write({path: json.dumps(record)})
+    return {_deploy_record_path(settings): json.dumps(record)}
 
 
 Stamps = dict[str, tuple[int, int, int]]
@@ -328,18 +329,17 @@ def publish(
         path.unlink(missing_ok=True)
     build(plan.pelican_overrides())
     after = _output_stamps(settings.output_dir)
+    inputs = {"site": plan.inputs.site, "comments": plan.inputs.comments}
+    records = {
+        record: json.dumps(inputs, sort_keys=True),
+        stamps: json.dumps({"output": str(settings.output_dir), "stamps": after}),
+    }
     # A selected build deletes nothing; if one did, a whole deploy deletes it too.
     if follows is not None and before.keys() <= after.keys():
         written = {path for path, stamp in after.items() if before.get(path) != stamp}
-        _record_deploy(settings, follows.target, follows.changed | written)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    inputs = {"site": plan.inputs.site, "comments": plan.inputs.comments}
-    atomic_write(
-        {
-            record: json.dumps(inputs, sort_keys=True),
-            stamps: json.dumps({"output": str(settings.output_dir), "stamps": after}),
-        }
-    )
+        records |= _deploy_record(settings, follows.target, follows.changed | written)
+    # One atomic_write: the three files are synced together, their folder once.
+    atomic_write(records)
     return plan
 
 
@@ -433,7 +433,7 @@ def deploy(settings: ProjectSettings) -> Deployed:
             f"rsync to {settings.deploy_target} failed ({result.returncode}): "
             f"{result.stderr.strip()}"
         )
-    _record_deploy(settings, settings.deploy_target, frozenset())
+    atomic_write(_deploy_record(settings, settings.deploy_target, frozenset()))
     # --itemize-changes: "<f" or ">f" opens a line for a file sent, "*deleting" one removed.
     changes = [
         line.split(" ", 1)[1]
