@@ -4,6 +4,7 @@ Shaped after what `pelican-quickstart` generates, with Between Sessions' own tas
 (comment intake, moderation, WordPress import) beside the usual ones.
 """
 
+import gc
 import json
 import os
 import shlex
@@ -11,12 +12,15 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke import task
 from pelican import main as pelican_main
 
 from moderation.settings import ProjectSettings, load_settings
+
+if TYPE_CHECKING:
+    from moderation.deploy import SiteInputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 SETTINGS_FILE_BASE = PROJECT_ROOT / "pelicanconf.py"
@@ -91,11 +95,16 @@ def publish_build() -> ProjectSettings:
     return settings
 
 
-def build_live_site(settings: ProjectSettings) -> None:
-    """The publish build of `settings`, whole or only what changed comments show."""
+def build_live_site(settings: ProjectSettings, site: "SiteInputs | None" = None) -> None:
+    """The publish build of `settings`, whole or only what changed comments show; `site`:
+    its inputs but the comment files, if read already (moderation.deploy.read_site_inputs)."""
     from moderation.deploy import publish as run_publish
 
-    plan = run_publish(settings, lambda overrides: pelican_run(settings, overrides=overrides))
+    # What this process holds now (modules, settings, the moderation run's objects) lives
+    # until it ends: frozen, Python's collector stops walking it again and again while the
+    # build makes its objects (at 1,000 posts ~0.06 s of a selected build's ~0.5 s of CPU).
+    gc.freeze()
+    plan = run_publish(settings, lambda overrides: pelican_run(settings, overrides=overrides), site)
     print(f"publish: {plan.reason}")
 
 
@@ -281,6 +290,7 @@ def moderate(
 
     from invoke import Exit
 
+    from moderation.deploy import read_site_inputs
     from moderation.intake.admin import ADMIN_TOKEN_ENV
     from moderation.pipeline.lock import AlreadyRunningError, one_run_at_a_time
     from moderation.pipeline.remote import INBOX_URL_ENV, run_remote_project
@@ -297,9 +307,13 @@ def moderate(
     writes = not (dry_run or log)
     # In production the rebuild is the live site's, with publishconf.py.
     settings = load_settings(SETTINGS_FILE_PUBLISH if inbox_url else SETTINGS_FILE_BASE)
+    live, site = settings, None
     if writes and (deploy or (inbox_url and not no_build)):
         # Before anything changes: a run must not stop at a build that cannot happen.
-        checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
+        live = checked_publishable(load_settings(SETTINGS_FILE_PUBLISH))
+        # Before any approval, all the live build's inputs that publishing leaves alone:
+        # from an approval to the live page, only what the new comments change is read.
+        site = read_site_inputs(live)
     if inbox_url:
         token = os.environ.get(ADMIN_TOKEN_ENV)
         if not token:
@@ -311,20 +325,25 @@ def moderate(
             with nullcontext() if log else one_run_at_a_time(settings.inbox):
                 code = run_remote_project(settings, command_line, inbox_url, token)
                 if writes and code not in (EXIT_KEY_REFUSED, EXIT_INTERRUPTED):
-                    if not no_build:
-                        build_live_site(settings)
+                    if deploy or not no_build:
+                        build_live_site(live, site)
                     if deploy:
-                        send_live(settings if not no_build else publish_build(), inbox_url)
+                        send_live(live, inbox_url)
         except AlreadyRunningError as error:
             print(error)
             code = EXIT_ALREADY_RUNNING
     else:
+
+        def build_and_send() -> None:
+            build_live_site(live, site)
+            send_live(live, None)
+
         # The local run rebuilds and deploys inside its one-run lock (see run_project).
         code = run_project(
             settings,
             command_line,
             rebuild=None if no_build else lambda: pelican_run(settings),
-            deploy=(lambda: send_live(publish_build(), None)) if deploy else None,
+            deploy=build_and_send if deploy else None,
         )
     if code:
         raise Exit(code=code)

@@ -25,17 +25,34 @@ files that build wrote); and for comparison a whole rsync and a whole publish bu
 
     .venv/bin/python benchmarks/going_live.py [--posts 1000] [--runs 3]
 
-Last measured (session 6, at its end, on a quiet machine: load 0.7 to 1.1, nothing else
-running), wall / CPU:
+Last measured (session 7, 2 cores shared with another engineer's callgrind runs, load 1.1
+to 4.3: the same work took a third more CPU time in one minute than in the next), wall /
+CPU:
 
-* sample site, --runs 3: from the last approval 0.16 / 0.07, 0.14 / 0.07, 0.15 / 0.08 s;
-  from the start 1.03 / 1.19, 0.95 / 1.18, 0.99 / 1.15 s.
-* 1,000 posts, --runs 3 then --runs 5: from the last approval 0.69 / 0.65, 0.91 / 0.84,
-  0.93 / 0.87 s, then 0.85 / 0.79, 0.91 / 0.85, 1.01 / 0.91, 0.94 / 0.85, 0.96 / 0.88 s
-  (median 0.92 s: under 1 s in seven runs of eight); from the start 1.43 to 1.78 s. Parts:
-  start-up and imports 0.71 / 0.70 s, `moderate --no-build` 1.01 / 0.95 s, selected
-  publish 1.66 / 1.60 s, rsync of the 14 files it wrote 0.05 / 0.02 s (whole: 0.26 /
-  0.21 s), whole publish 6.14 / 5.80 s.
+* 1,000 posts, this code and the code before it in turn, one `invoke moderate` each, 34
+  pairs (this set-up kept up twice side by side, each comment posted to the intake
+  directly, past its per-address limit): from the last approval 0.57 to 1.40 s, median
+  0.78 / 0.54 s, under 1 s in 31 runs of 34; before, 0.68 to 1.38 s, median 0.94 / 0.66 s,
+  under 1 s in 21. From the start, median 1.35 s against 1.62 s.
+* 1,000 posts, --runs 5 twice and --runs 4 three times (after 5, the intake refuses the
+  parts' comment: 429): from the last approval 0.61 to 1.11 s, median 0.78 s (0.45 to
+  0.75 s of CPU), under 1 s in 18 runs of 22; from the start 1.07 to 1.79 s. Parts (the
+  last run): start-up and imports 0.58 / 0.57 s, `moderate --no-build` 0.88 / 0.84 s,
+  selected publish 1.24 / 1.15 s, rsync of the 14 files it wrote 0.06 / 0.02 s (whole:
+  0.18 / 0.16 s), whole publish 5.91 / 5.62 s. The code before it, run between them, gave
+  0.54 to 0.96 s, median 0.77 s: minutes apart, the machine's pace moved them more than
+  the change (start-up and imports, the same work in both, took 0.39 to 0.57 s of CPU).
+* sample site, --runs 3: from the last approval 0.15 / 0.06, 0.13 / 0.05, 0.15 / 0.06 s;
+  from the start 0.59 to 0.74 s.
+* What changed: `invoke moderate` reads the live build's inputs but the comment files
+  (`deploy.read_site_inputs`: settings, theme, plugins, posts, installed packages) and
+  clears killed runs' temp files at its start, not after the approvals; the publish build
+  runs with the collector frozen on what the process holds by then (`gc.freeze()`: the
+  collector's time in the build 0.08 -> 0.02 s; the threaded_comments plugin's 20 MB
+  cache unpickles in 0.07 s instead of 0.11 s); its three records are written in one
+  atomic_write. After the approval, still: the comment files stamped twice (plan_publish
+  0.04 s, the plugin as much), the plugin's cache unpickled (0.07 s), Pelican's reading of
+  the 1,000 posts and its writer (~0.3 s), the walk of the publish folder (0.03 s), rsync.
 
 Earlier the same day (once a selected publish build passed over what it does not
 show, below; 2 cores shared with another engineer's benchmarks, load 1.3 to 2.2),

@@ -139,11 +139,22 @@ def _installed_packages() -> list[str]:
     )
 
 
-def publish_inputs(settings: ProjectSettings, pelican: Mapping[str, Any]) -> PublishInputs:
-    """The inputs of a publish build with `settings` (`pelican`: its settings file's values)."""
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything a publish build is made of but the comment files: the settings file's
+    values (`pelican`), and `fingerprint`, of them and of the rest."""
+
+    pelican: Mapping[str, Any]
+    fingerprint: str
+
+
+def read_site_inputs(settings: ProjectSettings) -> SiteInputs:
+    """The inputs of a publish build with `settings`, but its comment files. Publishing
+    writes only comment files, so `invoke moderate` reads these before any approval."""
+    pelican = {**DEFAULT_CONFIG, **get_settings_from_file(str(settings.settings_file))}
     root = settings.root
     code = [root / pelican["THEME"], *(root / path for path in pelican["PLUGIN_PATHS"])]
-    site = _fingerprint(
+    fingerprint = _fingerprint(
         # The values, not the file: publishconf.py imports pelicanconf.py and reads the
         # environment (BETWEEN_SESSIONS_SITEURL, ...).
         sorted(pelican.items()),
@@ -154,9 +165,14 @@ def publish_inputs(settings: ProjectSettings, pelican: Mapping[str, Any]) -> Pub
         # Given to Pelican beside the file's values (tasks.pelican_run): the reply box.
         offers_reply_mail(settings.notify),
     )
+    return SiteInputs(pelican, fingerprint)
+
+
+def publish_inputs(settings: ProjectSettings, site: SiteInputs) -> PublishInputs:
+    """The inputs of a publish build with `settings`: `site`, and its comment files now."""
     folders = find_comment_folders(settings.comments_dir)
     comments = {slug: _fingerprint(folder.names, folder.stamp) for slug, folder in folders.items()}
-    return PublishInputs(site, comments)
+    return PublishInputs(site.fingerprint, comments)
 
 
 def _inputs_path(settings: ProjectSettings) -> Path:
@@ -180,15 +196,15 @@ def _changes_with_the_clock(pelican: Mapping[str, Any]) -> bool:
     )
 
 
-def plan_publish(settings: ProjectSettings, pelican: Mapping[str, Any]) -> PublishPlan:
+def plan_publish(settings: ProjectSettings, site: SiteInputs) -> PublishPlan:
     """Whole or selected: the one place the publish build's kind is chosen (see above)."""
-    inputs = publish_inputs(settings, pelican)
+    inputs = publish_inputs(settings, site)
     last = _recorded_inputs(_inputs_path(settings))
     if last is None or not (settings.output_dir / "index.html").is_file():
         return PublishPlan(inputs, None, "whole: no complete build to start from")
     if last.site != inputs.site:
         return PublishPlan(inputs, None, "whole: posts, pages, settings, theme or plugins changed")
-    if _changes_with_the_clock(pelican):
+    if _changes_with_the_clock(site.pelican):
         return PublishPlan(inputs, None, "whole: the site changes with the clock")
     changed = sorted(
         slug
@@ -226,11 +242,12 @@ def _recorded_deploy(settings: ProjectSettings) -> DeployRecord | None:
     return record if record.output == str(settings.output_dir) else None
 
 
-def _record_deploy(settings: ProjectSettings, target: str, changed: frozenset[str]) -> None:
-    path = _deploy_record_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _deploy_record(
+    settings: ProjectSettings, target: str, changed: frozenset[str]
+) -> dict[Path, str]:
+    """The deploy record's file and text, for atomic_write."""
     record = {"output": str(settings.output_dir), "target": target, "changed": sorted(changed)}
-    atomic_write({path: json.dumps(record)})
+    return {_deploy_record_path(settings): json.dumps(record)}
 
 
 Stamps = dict[str, tuple[int, int, int]]
@@ -272,9 +289,14 @@ def _recorded_output_stamps(settings: ProjectSettings) -> Stamps | None:
         return None
 
 
-def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None]) -> PublishPlan:
+def publish(
+    settings: ProjectSettings,
+    build: Callable[[Mapping[str, Any]], None],
+    site: SiteInputs | None = None,
+) -> PublishPlan:
     """Plan the publish build, `build` it with the plan's Pelican settings, record what it
-    was made of and, if selected, what it wrote; returns the plan.
+    was made of and, if selected, what it wrote; returns the plan. `site`: its inputs but
+    the comment files, if read already (`read_site_inputs`); else they are read here.
 
     What a build wrote is read off the folder itself: the files whose stamps differ after
     it. Pelican's pages (the unchanged_files plugin), the threaded_comments plugin's
@@ -289,11 +311,11 @@ def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None
     Crash safety by order: the records of the last build and the deploy record are deleted
     before building, and written (whole, atomically) only once the build has succeeded, so
     a build that fails or is killed midway is followed by a whole one and a whole deploy.
-    The inputs are read before the build: a comment file written meanwhile differs from
-    the record and is built next time.
+    The inputs are read before the build (the site's maybe long before, at the start of
+    `invoke moderate`): a file written meanwhile differs from the record and is built next
+    time.
     """
-    pelican = {**DEFAULT_CONFIG, **get_settings_from_file(str(settings.settings_file))}
-    plan = plan_publish(settings, pelican)
+    plan = plan_publish(settings, site or read_site_inputs(settings))
     record, stamps = _inputs_path(settings), _output_stamps_path(settings)
     deployed = _recorded_deploy(settings)
     # Only a selected build adds to the deploy record; after a whole one, the next deploy
@@ -306,18 +328,17 @@ def publish(settings: ProjectSettings, build: Callable[[Mapping[str, Any]], None
         path.unlink(missing_ok=True)
     build(plan.pelican_overrides())
     after = _output_stamps(settings.output_dir)
+    inputs = {"site": plan.inputs.site, "comments": plan.inputs.comments}
+    records = {
+        record: json.dumps(inputs, sort_keys=True),
+        stamps: json.dumps({"output": str(settings.output_dir), "stamps": after}),
+    }
     # A selected build deletes nothing; if one did, a whole deploy deletes it too.
     if follows is not None and before.keys() <= after.keys():
         written = {path for path, stamp in after.items() if before.get(path) != stamp}
-        _record_deploy(settings, follows.target, follows.changed | written)
-    record.parent.mkdir(parents=True, exist_ok=True)
-    inputs = {"site": plan.inputs.site, "comments": plan.inputs.comments}
-    atomic_write(
-        {
-            record: json.dumps(inputs, sort_keys=True),
-            stamps: json.dumps({"output": str(settings.output_dir), "stamps": after}),
-        }
-    )
+        records |= _deploy_record(settings, follows.target, follows.changed | written)
+    # One atomic_write: the three files are synced together, their folder once.
+    atomic_write(records)
     return plan
 
 
@@ -411,7 +432,7 @@ def deploy(settings: ProjectSettings) -> Deployed:
             f"rsync to {settings.deploy_target} failed ({result.returncode}): "
             f"{result.stderr.strip()}"
         )
-    _record_deploy(settings, settings.deploy_target, frozenset())
+    atomic_write(_deploy_record(settings, settings.deploy_target, frozenset()))
     # --itemize-changes: "<f" or ">f" opens a line for a file sent, "*deleting" one removed.
     changes = [
         line.split(" ", 1)[1]

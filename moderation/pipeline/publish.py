@@ -266,6 +266,12 @@ def fold_likes(
     return changed
 
 
+def clear_leftovers(comments_dir: Path) -> None:
+    """Delete the temp files that runs killed mid-write left in the comment folders."""
+    with contextlib.suppress(OSError):
+        remove_orphaned_temp_files(comments_dir)
+
+
 def publish(
     connection: sqlite3.Connection,
     comments_dir: Path,
@@ -276,10 +282,8 @@ def publish(
 ) -> PublishReport:
     """The whole publishing pass: removals first (so nothing removed is published), then
     approved comments, then likes. `timezone` (the site's) reads file dates without one;
-    with a `notifier`, published replies are mailed to their parent's subscribers."""
-    if not dry_run:
-        with contextlib.suppress(OSError):
-            remove_orphaned_temp_files(comments_dir)
+    with a `notifier`, published replies are mailed to their parent's subscribers. What
+    killed runs left is cleared before (`clear_leftovers`)."""
     removed = carry_out_removals(connection, comments_dir, timezone, dry_run=dry_run)
     report = publish_approved(connection, comments_dir, dry_run=dry_run, notifier=notifier)
     report.removed = removed

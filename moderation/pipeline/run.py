@@ -260,6 +260,10 @@ def _run(
     interactive: bool | None,
 ) -> int:
     posts = load_posts(settings.comments_json)
+    if not command_line.dry_run:
+        # Now, not when publishing: a walk of every post's folder (~15 ms at 1,000 posts)
+        # that no decision changes, kept out of the time from an approval to its page.
+        publish.clear_leftovers(settings.comments_dir)
     moderation = settings.moderation
     notifier = notifier_for(settings, console)
     akismet_settings = AkismetSettings.from_environment(moderation, settings.blog_lang)

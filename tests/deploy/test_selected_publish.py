@@ -19,7 +19,9 @@ from threaded_comments import (
     read_comment_file,
 )
 
+from moderation import deploy
 from moderation.deploy import PUBLISH_INPUTS_NAME
+from moderation.settings import load_settings
 from tests.support.intake import INVOKE, copy_project
 from tests.support.site import folder_files
 
@@ -130,6 +132,27 @@ def test_anything_but_comments_builds_the_whole_site(checkout: Path) -> None:
     assert "<!-- a theme change -->" in (
         (checkout / "output-publish" / "archives" / "index.html").read_text(encoding="utf-8")
     )
+
+
+def test_a_post_changed_after_the_site_was_read_is_built_next_time(checkout: Path) -> None:
+    """`invoke moderate` reads the site's inputs (all but the comment files) at its start:
+    the build uses them, and a post changed since then makes the next build whole."""
+    settings = load_settings(checkout / "publishconf.py", {"BETWEEN_SESSIONS_SITEURL": SITE_URL})
+
+    def build(_overrides: object) -> None:
+        settings.output_dir.mkdir(parents=True, exist_ok=True)
+        (settings.output_dir / "index.html").write_text("<p>A built site.</p>", encoding="utf-8")
+
+    assert deploy.publish(settings, build).selected is None
+    site = deploy.read_site_inputs(settings)
+    post = checkout / "content" / "the-first-appointment.md"
+    post.write_text(
+        post.read_text(encoding="utf-8") + "\nA line added while moderating.\n", encoding="utf-8"
+    )
+
+    assert deploy.publish(settings, build, site).selected == ()
+    changed = deploy.publish(settings, build)
+    assert changed.reason == "whole: posts, pages, settings, theme or plugins changed"
 
 
 def test_a_failed_build_is_followed_by_a_whole_one(checkout: Path) -> None:

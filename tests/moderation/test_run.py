@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -102,6 +104,28 @@ def test_an_invalid_key_stops_before_changing_anything(project, connection, stan
     assert len(inbox.decision_log(connection)) == decisions_before
     assert published(project) == {}
     assert standin.calls("comment-check") == []
+
+
+def test_what_killed_runs_left_is_cleared_before_akismet_is_asked(
+    project, connection, standin, monkeypatch
+):
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    leftover = project.comments_dir / POST / f".a.md.{gone.stdout.strip()}.tmp"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("author: Half a comm", encoding="utf-8")
+    monkeypatch.setenv("PYTHON_AKISMET_API_KEY", "not-my-key")
+    add_pending(connection, "Thank you for this.")
+
+    code, _ = run_pipeline(project, no_input=True)
+
+    # Stopped at Akismet's refusal, long before publishing: the leftover is gone already.
+    assert code == 2
+    assert not leftover.exists()
 
 
 def test_akismet_down_leaves_comments_pending_and_exits_non_zero(project, connection, standin):
