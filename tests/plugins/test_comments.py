@@ -36,6 +36,15 @@ def build(content: Path, *overrides: str) -> tuple[Path, str, int]:
     return output, result.stdout + result.stderr, result.returncode
 
 
+def built_small_site(tmp_path: Path) -> tuple[Path, Path]:
+    """A small site built once: its content and output folders."""
+    content = tmp_path / "content"
+    small_site(content)
+    output, log, code = build(content)
+    assert code == 0, log
+    return content, output
+
+
 def comment(page: BeautifulSoup, comment_id: str):
     return page.select_one(f"article.comment#comment-{comment_id}")
 
@@ -583,10 +592,7 @@ def test_a_plain_pelican_site_with_another_theme_gets_the_plugins_own_thread(tmp
 
 
 def test_unchanged_rebuild_gives_the_same_pages_and_edits_show_up(tmp_path):
-    content = tmp_path / "content"
-    small_site(content)
-    output, log, code = build(content)
-    assert code == 0, log
+    content, output = built_small_site(tmp_path)
     first = (output / POST_URL).read_text()
     assert (tmp_path / "output-cache" / "threaded_comments.pickle").exists()
     output, log, code = build(content)
@@ -610,10 +616,7 @@ def test_unchanged_rebuild_gives_the_same_pages_and_edits_show_up(tmp_path):
 
 
 def test_an_unchanged_rebuild_opens_no_comment_file(tmp_path):
-    content = tmp_path / "content"
-    small_site(content)
-    output, log, code = build(content)
-    assert code == 0, log
+    content, output = built_small_site(tmp_path)
     # New text of the same size with the old modification time: the stamp is unchanged,
     # so the page shows what the cache holds, which proves the file was not read again.
     path = content / "comments/first-post/r2.md"
@@ -629,10 +632,7 @@ def test_an_unchanged_rebuild_opens_no_comment_file(tmp_path):
 def test_a_rebuild_makes_a_deleted_or_altered_comment_feed_again(tmp_path):
     # A rebuild leaves the feeds of unchanged posts alone as long as each is as the last
     # build left it: one deleted from the output, or changed there, is made again.
-    content = tmp_path / "content"
-    small_site(content)
-    output, log, code = build(content)
-    assert code == 0, log
+    content, output = built_small_site(tmp_path)
     feeds = output / "feeds/comments"
     first = {path.name: path.read_bytes() for path in feeds.iterdir()}
     assert len(first) >= 2
@@ -679,10 +679,7 @@ def test_a_cache_from_another_version_of_the_plugin_is_ignored(tmp_path):
 
 
 def test_a_changed_thread_template_remakes_the_cached_threads(tmp_path):
-    content = tmp_path / "content"
-    small_site(content)
-    output, log, code = build(content)
-    assert code == 0, log
+    content, output = built_small_site(tmp_path)
     templates = tmp_path / "templates" / "partials"
     templates.mkdir(parents=True)
     theirs = (PROJECT_ROOT / "theme/templates/partials/comment_thread.html").read_text()
@@ -768,10 +765,7 @@ def test_a_template_can_walk_article_comments_as_a_tree_on_cold_and_cached_build
 
 
 def test_closing_comments_on_a_built_post_keeps_its_thread_without_reply_forms(tmp_path):
-    content = tmp_path / "content"
-    small_site(content)
-    output, log, code = build(content)
-    assert code == 0, log
+    content, output = built_small_site(tmp_path)
     assert comment(read_html(output / POST_URL), "r2").select_one("a.comment-reply-link")
     post = content / "first-post.md"
     post.write_text(post.read_text().replace("Slug:", "Comments: closed\nSlug:"))
