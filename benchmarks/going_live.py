@@ -248,10 +248,14 @@ def timed(label: str, command: list[str], cwd: Path, env: dict[str, str], given:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=0, help="generated posts beside the sample")
-    # At most 4: the intake takes 5 comments from one address in 10 minutes, and the
-    # parts take one more.
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="1 to 4")
     arguments = parser.parse_args()
+    if not 1 <= arguments.runs <= 4:
+        # Said before minutes of set-up, not as a 429 at the end.
+        parser.error(
+            "--runs takes 1 to 4: the intake takes 5 comments from one address in 10 "
+            "minutes, and the parts post one more"
+        )
 
     with (
         tempfile.TemporaryDirectory() as folder,
