@@ -14,13 +14,27 @@ SHOWN = re.compile(r"Comment (\S+) \((\d+) of (\d+)\)")
 PROMPT = "q quit >"
 
 
+def _signals_as_from_a_shell() -> None:
+    # A program a person starts in a terminal has Ctrl-C and hang-up at their defaults,
+    # even when the tests run where they are ignored (a background job, nohup): Python
+    # raises no KeyboardInterrupt for a SIGINT ignored when it started.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 class Terminal:
     """A child process on a pseudo-terminal: read what it shows, type answers."""
 
     def __init__(self, argv: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         self.master, slave = os.openpty()
         self.process = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=cwd,
+            preexec_fn=_signals_as_from_a_shell,
         )
         os.close(slave)
         self.screen = ""
