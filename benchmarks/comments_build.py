@@ -29,12 +29,13 @@ Last measured (session 7, 1,000 x 20, after its changes):
   25.61 G without, ratio 1.245 (target 1.25; session 6: 1.260); unchanged 14.91 / 14.09 G
   = 1.058 (target 1.05; session 6: 1.061). User space only: the kernel's time for the
   20,000 stats, the larger pages, feeds and cache comes on top.
-* CPU time, two runs on a machine with nothing else running (--runs 7, then --runs 9),
-  where the plain cold build alone went from 3.13 to 10.07 s in the course of one run:
-  cold pairs 1.55, 1.17, 1.39, 0.98, 1.23, 1.14, 0.96 and 1.42, 1.31, 1.35, 1.09, 1.30,
-  1.15, 1.04, 1.29, 1.50 (median of the 16: 1.26); unchanged pairs 1.11, 1.06, 1.14,
-  1.28, 1.10, 1.04, 1.05 and 1.00, 1.25, 1.24, 1.12, 1.19, 1.19, 1.07, 1.09, 1.09 (median
-  of the 16: 1.10).
+* CPU time, three runs on a machine with nothing else running (--runs 7, 9, 9), where
+  the plain cold build alone went from 3.13 to 10.07 s in the course of one run: cold
+  pairs 1.55, 1.17, 1.39, 0.98, 1.23, 1.14, 0.96; 1.42, 1.31, 1.35, 1.09, 1.30, 1.15,
+  1.04, 1.29, 1.50; 1.22, 1.39, 1.13, 1.36, 1.17, 1.09, 1.12, 1.07, 1.35 (median of the
+  25: 1.22, meets); unchanged pairs 1.11, 1.06, 1.14, 1.28, 1.10, 1.04, 1.05; 1.00, 1.25,
+  1.24, 1.12, 1.19, 1.19, 1.07, 1.09, 1.09; 1.07, 1.15, 1.12, 1.17, 1.09, 1.13, 1.07,
+  1.12, 1.09 (median of the 25: 1.11, misses).
 * peak memory: 146 MB cold and 148 MB unchanged with comments, 62 MB without.
 * Two parts of an unchanged rebuild alone come near its 5 %: a stat of each comment file
   (0.055 s, 2.5 % of the plain rebuild) and reading the 60 MB of cached threads back
