@@ -23,6 +23,15 @@ def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
         os.close(descriptor)
 
 
+def holds(path: Path, data: bytes) -> bool:
+    """Whether the file at `path` holds exactly `data` (False if there is none). Checking
+    costs less than writing it again, and a file left alone keeps its date for rsync."""
+    try:
+        return path.read_bytes() == data
+    except FileNotFoundError:
+        return False
+
+
 def temp_path(path: Path) -> Path:
     """This process's temp file for `path`."""
     return path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import FileSystemLoader, Template
 from pelican.generators import PelicanTemplateNotFound
 
+from .atomic import holds
 from .cache import CommentCache, code_fingerprint
 from .comment_file import CommentFile, CommentFileError
 from .comments_json import PostEntry, write_comments_json
@@ -341,14 +342,10 @@ def _file_stamp(path: Path) -> tuple[int, int] | None:
 
 
 def _write_if_changed(path: Path, text: str) -> None:
-    # Rewriting an unchanged file costs more than checking it, and keeps its date for rsync.
     data = text.encode()
-    try:
-        if path.read_bytes() == data:
-            return
-    except FileNotFoundError:
+    if not holds(path, data):
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+        path.write_bytes(data)
 
 
 def write_outputs(generator: Any, writer: Any = None) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import atomic_write
+from .atomic import atomic_write, holds
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,10 @@ def write_comments_json(path: Path, posts: Iterable[PostEntry]) -> None:
     """Replace the file at `path` with these posts, unless it holds them already."""
     document = {"posts": {post.slug: post.to_json() for post in posts}}
     text = json.dumps(document, ensure_ascii=False)
-    # Checking costs less than an atomic write's two syncs, and an unchanged file keeps
+    # An unchanged file is not written again (with an atomic write's two syncs) and keeps
     # its date, so a deploy does not send it again.
-    try:
-        if path.read_bytes() == text.encode():
-            return
-    except FileNotFoundError:
-        pass
-    atomic_write({path: text})
+    if not holds(path, text.encode()):
+        atomic_write({path: text})
 
 
 def parse_comments_json(text: str) -> dict[str, PostEntry]:
