@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -70,22 +71,29 @@ SAMPLE_THREAD = (
 )
 
 
+class PostFeed(NamedTuple):
+    """A post's comments as Atom entries, newest first: its feed, and the first FEED_ALL_LIMIT
+    of them its candidates for the site-wide feed, which takes the newest by `entry_times`
+    (each entry's date in microseconds since 1970). `newest`: the newest comment's date."""
+
+    entries: tuple[str, ...]
+    entry_times: tuple[int, ...]
+    newest: datetime | None
+
+
 class PostComments(NamedTuple):
-    """What a post's comment files come to, as the cache keeps it: strings and small tuples
-    only, so that an unchanged post costs a rebuild no parsing and next to no objects."""
+    """What a post's comment files come to, as the cache keeps it: strings, bytes and small
+    tuples only, so that an unchanged post costs a rebuild no parsing and next to no objects."""
 
     # The thread as the theme's partials/comment_thread.html makes it ("" without comments).
     html: str
     # For comments.json: the comment ids in file-name order, and each one's likes.
     ids: tuple[str, ...]
     likes: tuple[int, ...]
-    # Its comments' Atom entries, newest first: its feed, and the first FEED_ALL_LIMIT of
-    # them its candidates for the site-wide feed, which takes the newest by `entry_times`
-    # (each entry's date in microseconds since 1970: an int, where a datetime would cost
-    # the cache a time zone lookup each to load). `newest`: the newest comment's date.
-    entries: tuple[str, ...]
-    entry_times: tuple[int, ...]
-    newest: datetime | None
+    # Its PostFeed, pickled: the cache then loads a post's feed as one bytes object, with
+    # no text to decode, and a build unpickles it only to write a feed (which a rebuild
+    # with nothing changed does not do).
+    feed: bytes
     # The post's feed file as this plugin last wrote or found it, (mtime_ns, size): while
     # it is so, the feed is not made again (None: not written yet).
     feed_stamp: tuple[int, int] | None = None
@@ -110,6 +118,8 @@ class CommentsBuild:
     # works a URL out on each access, at a tenth of a millisecond).
     posts: dict[str, PostComments] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
+    # Slug -> its PostFeed, for the posts made anew in this build (the others' are pickled).
+    new_feeds: dict[str, PostFeed] = field(default_factory=dict)
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -226,29 +236,37 @@ def _make_post(
     is_open: bool,
     comments: list[Comment],
     top_level: list[Comment],
-) -> PostComments:
-    """The thread's HTML, the feed's entries and what comments.json needs, from the post's
-    comments (in file-name order) and its thread."""
+) -> tuple[PostComments, PostFeed]:
+    """The thread's HTML and what comments.json needs, from the post's comments (in
+    file-name order) and its thread; and its feed."""
     html = _thread_html(build, content.slug, is_open, top_level) if top_level else ""
     newest_first = sorted(comments, key=lambda comment: comment.file.date, reverse=True)
-    return PostComments(
-        html=html,
-        ids=tuple(comment.file.id for comment in comments),
-        likes=tuple(comment.file.likes for comment in comments),
+    feed = PostFeed(
         entries=tuple(feed_entries(newest_first, content.title, post_url)),
         entry_times=tuple((comment.file.date - EPOCH) // MICROSECOND for comment in newest_first),
         newest=newest_first[0].file.date if newest_first else None,
     )
+    post = PostComments(
+        html=html,
+        ids=tuple(comment.file.id for comment in comments),
+        likes=tuple(comment.file.likes for comment in comments),
+        feed=pickle.dumps(feed, protocol=pickle.HIGHEST_PROTOCOL),
+    )
+    return post, feed
 
 
-def _post_feed(build: CommentsBuild, content: Any, post_url: str, post: PostComments) -> str:
+def _feed(build: CommentsBuild, slug: str, post: PostComments) -> PostFeed:
+    return build.new_feeds.get(slug) or pickle.loads(post.feed)  # noqa: S301 (its own cache)
+
+
+def _post_feed(build: CommentsBuild, content: Any, post_url: str, feed: PostFeed) -> str:
     return atom_feed(
         f"Comments on {content.title} - {build.sitename}",
         post_url,
         f"{build.site}/{content.comments_feed_url}",
         # A page may have no date; its feed then dates from its newest comment, if any.
-        post.newest or getattr(content, "date", None) or NO_DATE,
-        list(post.entries),
+        feed.newest or getattr(content, "date", None) or NO_DATE,
+        list(feed.entries),
     )
 
 
@@ -266,10 +284,11 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     stamp = (names, times, is_open, content.title, date, post_url, build.sitename)
     # Keyed by URL: a post's translations share its slug and comments, not its title.
     post = build.cache.get_post(url, stamp)
+    new_feed = None
     if post is None:
         comments = _read_comments(build, folder)
         top_level = _thread(build, comments)
-        post = _make_post(build, content, post_url, is_open, comments, top_level)
+        post, new_feed = _make_post(build, content, post_url, is_open, comments, top_level)
         build.cache.store_post(url, stamp, post)
     # Its files are read again only if a template walks the comments: keeping every
     # post's Comment objects until the pages are written would make the build hold (and
@@ -277,7 +296,8 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     content.comments = ThreadOnDemand(partial(_read_thread, build, folder))
     # The post in the default language comes first and keeps its feed; translations
     # show the same comments.
-    build.posts.setdefault(slug, post)
+    if build.posts.setdefault(slug, post) is post and new_feed is not None:
+        build.new_feeds[slug] = new_feed
     build.urls.setdefault(slug, url)
     content.comment_count = len(post.ids)
     content.comments_open = is_open
@@ -348,53 +368,87 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_bytes(data)
 
 
+def _modified(content: Any) -> str:
+    modified = getattr(content, "modified", None) or getattr(content, "date", None)
+    return modified.isoformat() if modified else ""
+
+
 def write_outputs(generator: Any, writer: Any = None) -> None:
     """Write comments.json and the comment feeds into the output folder, then the cache.
 
     A post's feed is made again only if its comments, title or URL changed (the post is
     not from the cache) or its file is not as the last build left it: on a rebuild, and
     in the unchanged_files plugin's selected build, the other posts' feeds are only
-    stat'ed.
+    stat'ed. comments.json and the site-wide feed are made again only if a post is not
+    from the cache, the published posts differ, or either file is not as last written.
     """
     build: CommentsBuild | None = generator.context.pop(STATE_KEY, None)
     if build is None:
         return
     output = Path(generator.output_path)
     options = build.options
-    index: list[PostEntry] = []
     for content in build.published:
         post, url = build.posts[content.slug], build.urls[content.slug]
         feed_path = output / content.comments_feed_url
         stamp = _file_stamp(feed_path)
         if stamp is None or stamp != post.feed_stamp:
-            _write_if_changed(feed_path, _post_feed(build, content, f"{build.site}/{url}", post))
+            feed = _feed(build, content.slug, post)
+            _write_if_changed(feed_path, _post_feed(build, content, f"{build.site}/{url}", feed))
             build.cache.update_post(url, post._replace(feed_stamp=_file_stamp(feed_path)))
-        modified = getattr(content, "modified", None) or getattr(content, "date", None)
-        index.append(
-            PostEntry(
-                slug=content.slug,
-                url=f"/{url}",
-                title=content.title,
-                open=content.comments_open,
-                modified=modified.isoformat() if modified else "",
-                comments=post.ids,
-                likes=dict(zip(post.ids, post.likes, strict=True)),
-            )
+    inputs = _site_file_inputs(build)
+    site_files = (output / options["JSON_PATH"], output / options["FEED_ALL"])
+    if not build.cache.site_files_current(inputs, tuple(map(_file_stamp, site_files))):
+        _write_site_files(build, site_files)
+        build.cache.record_site_files(inputs, tuple(map(_file_stamp, site_files)))
+    build.cache.save()
+
+
+def _site_file_inputs(build: CommentsBuild) -> tuple[tuple[Any, ...], ...]:
+    """What comments.json and the site-wide feed are made of, beyond the posts' comments:
+    each published post's slug, URL, title, whether it is open, and its date."""
+    return tuple(
+        (
+            content.slug,
+            build.urls[content.slug],
+            content.title,
+            content.comments_open,
+            _modified(content),
         )
-    write_comments_json(output / options["JSON_PATH"], index)
+        for content in build.published
+    )
+
+
+def _post_entry(build: CommentsBuild, content: Any) -> PostEntry:
+    post = build.posts[content.slug]
+    return PostEntry(
+        slug=content.slug,
+        url=f"/{build.urls[content.slug]}",
+        title=content.title,
+        open=content.comments_open,
+        modified=_modified(content),
+        comments=post.ids,
+        likes=dict(zip(post.ids, post.likes, strict=True)),
+    )
+
+
+def _write_site_files(build: CommentsBuild, site_files: tuple[Path, Path]) -> None:
+    """comments.json, and the site-wide feed of the latest comments."""
+    json_path, feed_all_path = site_files
+    options = build.options
+    write_comments_json(json_path, (_post_entry(build, content) for content in build.published))
     # Each post's own newest comments are its only candidates.
     limit = options["FEED_ALL_LIMIT"]
-    posts = [build.posts[content.slug] for content in build.published]
+    feeds = [_feed(build, content.slug, build.posts[content.slug]) for content in build.published]
     latest = heapq.nlargest(
         limit,
         chain.from_iterable(
-            zip(post.entry_times[:limit], post.entries[:limit], strict=True) for post in posts
+            zip(feed.entry_times[:limit], feed.entries[:limit], strict=True) for feed in feeds
         ),
         key=itemgetter(0),
     )
-    newest = max((post.newest for post in posts if post.newest is not None), default=NO_DATE)
+    newest = max((feed.newest for feed in feeds if feed.newest is not None), default=NO_DATE)
     _write_if_changed(
-        output / options["FEED_ALL"],
+        feed_all_path,
         atom_feed(
             f"Latest comments - {build.sitename}",
             f"{build.site}/",
@@ -403,4 +457,3 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
             [entry for _, entry in latest],
         ),
     )
-    build.cache.save()

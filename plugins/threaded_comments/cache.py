@@ -26,8 +26,9 @@ CACHE_NAME = "threaded_comments.pickle"
 # The libraries whose output the cache keeps: an upgrade (a sanitiser fix, say) must not
 # leave HTML it made before in place.
 RENDERING_LIBRARIES = ("markdown-it-py", "cmarkgfm", "nh3", "jinja2")
-# A tuple, so that no URL can be mistaken for it.
+# Tuples, so that no URL can be mistaken for them.
 _FINGERPRINT_KEY = ("fingerprint",)
+_SITE_FILES_KEY = ("site files",)
 
 
 def code_fingerprint(options: dict[str, Any], *sources: str) -> str:
@@ -67,6 +68,9 @@ class CommentCache(FileDataCacher):
         self._fingerprint = fingerprint
         # This build's entries: posts that are gone are not stored again.
         self._used: dict[str, tuple[Hashable, Any]] = {}
+        self._site_files = self._cache.get(_SITE_FILES_KEY)
+        # Whether a post was made anew in this build, and whether anything is to be saved.
+        self._stored_a_post = False
         self._changed = False
 
     def get_post(self, url: str, stamp: Hashable) -> Any:
@@ -79,16 +83,32 @@ class CommentCache(FileDataCacher):
 
     def store_post(self, url: str, stamp: Hashable, data: Any) -> None:
         self._used[url] = (stamp, data)
-        self._changed = True
+        self._stored_a_post = self._changed = True
 
     def update_post(self, url: str, data: Any) -> None:
         """Replace what this build stored or found for the post, under the same stamp."""
         self._used[url] = (self._used[url][0], data)
         self._changed = True
 
+    def site_files_current(self, inputs: Hashable, stamps: tuple[Any, ...]) -> bool:
+        """Whether the site-wide files are as the last build made them from the same inputs:
+        no post was made anew in this build (each one's data is the last build's), the
+        other `inputs` are the same, and the files' `stamps` are as recorded then."""
+        return not self._stored_a_post and self._site_files == (inputs, stamps)
+
+    def record_site_files(self, inputs: Hashable, stamps: tuple[Any, ...]) -> None:
+        """What the site-wide files were just made of, and their stamps once written."""
+        self._site_files = (inputs, stamps)
+        self._changed = True
+
     def save(self) -> None:
         """Store this build's posts, if anything changed since the cache was loaded."""
-        if not self._changed and self._used.keys() == self._cache.keys() - {_FINGERPRINT_KEY}:
+        posts = self._cache.keys() - {_FINGERPRINT_KEY, _SITE_FILES_KEY}
+        if not self._changed and self._used.keys() == posts:
             return
-        self._cache = {_FINGERPRINT_KEY: self._fingerprint, **self._used}
+        self._cache = {
+            _FINGERPRINT_KEY: self._fingerprint,
+            _SITE_FILES_KEY: self._site_files,
+            **self._used,
+        }
         self.save_cache()

@@ -644,6 +644,40 @@ def test_a_rebuild_makes_a_deleted_or_altered_comment_feed_again(tmp_path):
     assert {path.name: path.read_bytes() for path in feeds.iterdir()} == first
 
 
+def test_a_rebuild_makes_a_deleted_or_altered_comments_json_or_site_feed_again(tmp_path):
+    # With nothing changed, a rebuild leaves comments.json and the site-wide feed alone
+    # (same date and inode); each one deleted or changed in the output is made again.
+    content, output = built_small_site(tmp_path)
+    index, feed_all = output / "comments.json", output / "feeds/comments.atom.xml"
+    first = {path: (path.read_bytes(), path.stat()) for path in (index, feed_all)}
+    output, log, code = build(content)
+    assert code == 0, log
+    for path, (data, status) in first.items():
+        assert (path.read_bytes(), path.stat().st_ino, path.stat().st_mtime_ns) == (
+            data,
+            status.st_ino,
+            status.st_mtime_ns,
+        )
+    index.unlink()
+    feed_all.write_bytes(first[feed_all][0].replace(b"<feed", b"<feed xml:lang='xx'"))
+    output, log, code = build(content)
+    assert code == 0, log
+    assert {path: path.read_bytes() for path in first} == {
+        path: data for path, (data, _) in first.items()
+    }
+
+
+def test_a_post_edited_without_its_comments_changing_updates_comments_json(tmp_path):
+    # Its comments come from the cache; its new date is in comments.json all the same.
+    content, output = built_small_site(tmp_path)
+    post = content / "quiet-post.md"
+    post.write_text(post.read_text().replace("Slug:", "Modified: 2016-04-09 08:00\nSlug:"))
+    output, log, code = build(content)
+    assert code == 0, log
+    posts = json.loads((output / "comments.json").read_text())["posts"]
+    assert posts["quiet-post"]["modified"].startswith("2016-04-09T08:00")
+
+
 def test_the_cache_follows_cache_content_and_load_content_cache(tmp_path):
     content = tmp_path / "content"
     small_site(content)

@@ -28,6 +28,7 @@ from threaded_comments import (
     write_comments_json,
 )
 from threaded_comments.comment_file import _split_header
+from threaded_comments import folders
 from threaded_comments.folders import find_comment_folders, read_comment_folder
 from threaded_comments.threads import ThreadOnDemand, build_thread, flatten
 
@@ -198,6 +199,34 @@ def test_folders_are_found_with_their_comment_files_and_read_in_name_order(tmp_p
     assert [(os.path.basename(path), file.id, file.body) for path, file in read] == [
         ("10.markdown", "10", "Hello."),
         ("2.md", "2", "Hello."),
+    ]
+
+
+@pytest.mark.parametrize("in_open_folder", [True, False], ids=["posix", "by-path"])
+def test_folders_are_stamped_alike_by_name_in_the_open_folder_and_by_path(
+    tmp_path, monkeypatch, caplog, in_open_folder
+):
+    # Where os.stat takes no dir_fd (Windows), files are stat'ed by their whole path.
+    if in_open_folder and not folders._STAT_IN_OPEN_FOLDER:
+        pytest.skip("this platform cannot stat a name in an open folder")
+    monkeypatch.setattr(folders, "_STAT_IN_OPEN_FOLDER", in_open_folder)
+    write(tmp_path / "p" / "b.md")
+    write(tmp_path / "p" / "a.md", "A longer comment than b's.")
+    os.utime(tmp_path / "p" / "a.md", ns=(0, 1_500_000_000_123_456_789))
+    (tmp_path / "p" / "notes.md").mkdir()
+    with caplog.at_level(logging.WARNING):
+        found = find_comment_folders(tmp_path)
+    a, b = (tmp_path / "p" / name for name in ("a.md", "b.md"))
+    assert found["p"].names == ("a.md", "b.md")
+    assert found["p"].stamp == (
+        1_500_000_000_123_456_789,
+        a.stat().st_size,
+        b.stat().st_mtime_ns,
+        b.stat().st_size,
+    )
+    assert [record.getMessage() for record in caplog.records] == [
+        f"threaded_comments: skipping {tmp_path / 'p' / 'notes.md'} "
+        "(not a .md or .markdown comment file)"
     ]
 
 
