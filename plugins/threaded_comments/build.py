@@ -30,14 +30,14 @@ from jinja2 import FileSystemLoader, Template
 from pelican.generators import PelicanTemplateNotFound
 
 from .atomic import holds
-from .cache import CommentCache, code_fingerprint
+from .cache import CommentCache, Span, code_fingerprint
 from .comment_file import CommentFile, CommentFileError
 from .comments_json import PostEntry, write_comments_json
 from .feeds import atom_feed, feed_entries
 from .folders import CommentFolder, find_comment_folders, read_comment_folder
 from .rendering import render_comment_markdown
 from .settings import comment_settings
-from .threads import Comment, ThreadOnDemand, build_thread
+from .threads import Comment, ThreadHtml, ThreadOnDemand, build_thread
 
 logger = logging.getLogger(__name__)
 
@@ -83,20 +83,25 @@ class PostFeed(NamedTuple):
 
 class PostComments(NamedTuple):
     """What a post's comment files come to, as the cache keeps it: strings, bytes and small
-    tuples only, so that an unchanged post costs a rebuild no parsing and next to no objects."""
+    tuples only, so that an unchanged post costs a rebuild no parsing and next to no objects.
+    The two big ones, `html` and `feed`, are the cache's texts (CACHED_TEXTS): in a post
+    from the cache, each is a Span of the cache's texts file, read when it is needed."""
 
     # The thread as the theme's partials/comment_thread.html makes it ("" without comments).
-    html: str
+    html: str | Span
     # For comments.json: the comment ids in file-name order, and each one's likes.
     ids: tuple[str, ...]
     likes: tuple[int, ...]
     # Its PostFeed, pickled: the cache then loads a post's feed as one bytes object, with
     # no text to decode, and a build unpickles it only to write a feed (which a rebuild
     # with nothing changed does not do).
-    feed: bytes
+    feed: bytes | Span
     # The post's feed file as this plugin last wrote or found it, (mtime_ns, size): while
     # it is so, the feed is not made again (None: not written yet).
     feed_stamp: tuple[int, int] | None = None
+
+
+CACHED_TEXTS = ("html", "feed")
 
 
 @dataclass
@@ -162,7 +167,7 @@ def _start(generator: Any) -> CommentsBuild:
     )
     template_text = Path(template.filename).read_text(encoding="utf-8")
     fingerprint = code_fingerprint(options, template_text, timezone.key, _sample_thread_html(build))
-    build.cache = CommentCache(settings, fingerprint)
+    build.cache = CommentCache(settings, fingerprint, CACHED_TEXTS)
     context = generator.context
     # For the theme's partials: the settings (FORM_ACTION, ...), the site-wide feed, and
     # where a reader without JavaScript collects her private removal link after posting
@@ -256,7 +261,14 @@ def _make_post(
 
 
 def _feed(build: CommentsBuild, slug: str, post: PostComments) -> PostFeed:
-    return build.new_feeds.get(slug) or pickle.loads(post.feed)  # noqa: S301 (its own cache)
+    if slug in build.new_feeds:
+        return build.new_feeds[slug]
+    data = build.cache.read(post.feed) if isinstance(post.feed, Span) else post.feed
+    return pickle.loads(data)  # noqa: S301 (the plugin's own cache)
+
+
+def _html(build: CommentsBuild, post: PostComments) -> str:
+    return build.cache.read(post.html).decode() if isinstance(post.html, Span) else post.html
 
 
 def _post_feed(build: CommentsBuild, content: Any, post_url: str, feed: PostFeed) -> str:
@@ -303,7 +315,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     content.comments_open = is_open
     # Pelican's templates print it as it is (no autoescape), as they do content.content:
     # the thread template escapes everything but the sanitised bodies.
-    content.comments_html = post.html
+    content.comments_html = ThreadHtml(partial(_html, build, post), bool(post.ids))
     content.comments_feed_url = build.options["FEED_POST"].format(slug=slug)
 
 

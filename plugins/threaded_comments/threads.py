@@ -120,12 +120,13 @@ def flatten(top_level: list[Comment]) -> list[Comment]:
 class ThreadOnDemand(Sequence[Comment]):
     """A post's top-level comments, made the first time a template looks at them.
 
-    The plugin's one piece of lazy machinery, and a newcomer can skip it: it behaves as
-    the list of top-level `Comment`s that `make` returns. A post's thread HTML, feed, ids
-    and likes are made once (or come from the cache), so nothing needs its Comment objects
-    unless a template walks `article.comments`. Making 20,000 of them on a rebuild anyway
-    was a fifth of what comments cost an unchanged rebuild, and keeping them through a
-    cold build until the pages are written cost 30 MB and the garbage collector's time.
+    One of the plugin's two pieces of lazy machinery (with ThreadHtml), and a newcomer can
+    skip it: it behaves as the list of top-level `Comment`s that `make` returns. A post's
+    thread HTML, feed, ids and likes are made once (or come from the cache), so nothing
+    needs its Comment objects unless a template walks `article.comments`. Making 20,000 of
+    them on a rebuild anyway was a fifth of what comments cost an unchanged rebuild, and
+    keeping them through a cold build until the pages are written cost 30 MB and the
+    garbage collector's time.
     """
 
     def __init__(self, make: Callable[[], list[Comment]]) -> None:
@@ -148,3 +149,34 @@ class ThreadOnDemand(Sequence[Comment]):
 
     def __repr__(self) -> str:
         return f"ThreadOnDemand({self._made()!r})"
+
+
+class ThreadHtml:
+    """`comments_html`: the thread's HTML, which a template prints with
+    `{{ article.comments_html }}`; `str()` of it gives the text, and it is false when the
+    post has no comments.
+
+    The plugin's other piece of lazy machinery, and a newcomer can skip it too: it prints
+    as the text `read` returns. A thread from the cache is read from the cache's texts file
+    each time it is printed (once, on the post's own page), not held: a big site's threads
+    come to some 60 MB, and holding them all through a rebuild cost more CPU time, in the
+    kernel's page faults, than reading each one when its page is written.
+    """
+
+    __slots__ = ("_has_comments", "_read")
+
+    def __init__(self, read: Callable[[], str], has_comments: bool) -> None:
+        self._read = read
+        self._has_comments = has_comments
+
+    def __str__(self) -> str:
+        return self._read()
+
+    # What Jinja and markupsafe print for an object marked safe: the HTML as it is.
+    __html__ = __str__
+
+    def __bool__(self) -> bool:
+        return self._has_comments
+
+    def __repr__(self) -> str:
+        return f"ThreadHtml({self._read()!r})"

@@ -712,6 +712,49 @@ def test_a_cache_from_another_version_of_the_plugin_is_ignored(tmp_path):
     assert len(read_html(output / POST_URL).select("article.comment")) == 10
 
 
+def texts_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "output-cache").glob("threaded_comments.*.texts"))
+
+
+def test_a_texts_file_cut_short_remakes_the_cache(tmp_path):
+    # The pickle points into the texts file; a crash that lost the file's end must not put
+    # part of a thread, or another post's, on a page.
+    content, output = built_small_site(tmp_path)
+    first = (output / POST_URL).read_text()
+    [texts] = texts_files(tmp_path)
+    texts.write_bytes(texts.read_bytes()[:-100])
+    (output / POST_URL).unlink()
+    output, log, code = build(content)
+    assert code == 0, log
+    assert "is gone or cut short; making the cache anew" in log
+    assert (output / POST_URL).read_text() == first
+    assert [path.name for path in texts_files(tmp_path)] != [texts.name]
+
+
+def test_the_texts_file_keeps_to_the_texts_in_use(tmp_path):
+    # Each edit appends the post's new texts; once the former ones are more than those in
+    # use, the next build copies these into a new file and deletes the old.
+    content, output = built_small_site(tmp_path)
+    path = content / "comments/first-post/r2.md"
+    sizes, said = [], "Same here."
+    for edit in range(4):
+        path.write_text(path.read_text().replace(said, f"Edit {edit}."))
+        said = f"Edit {edit}."
+        output, log, code = build(content)
+        assert code == 0, log
+        [texts] = texts_files(tmp_path)
+        sizes.append(texts.stat().st_size)
+        page = read_html(output / POST_URL)
+        assert comment(page, "r2").select_one(".comment-content").get_text() == f"Edit {edit}."
+    # Two edits left the first post's former texts the file's larger part.
+    assert sizes[0] < sizes[1] > sizes[2]
+    # A rebuild with nothing changed reads its threads from the file it was left with.
+    (output / POST_URL).unlink()
+    output, log, code = build(content)
+    assert code == 0, log
+    assert comment(read_html(output / POST_URL), "r2").get_text().count("Edit 3.") == 1
+
+
 def test_a_changed_thread_template_remakes_the_cached_threads(tmp_path):
     content, output = built_small_site(tmp_path)
     templates = tmp_path / "templates" / "partials"

@@ -10,6 +10,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from threaded_comments import (
     SettingsError,
     cache,
     comment_settings,
+    folders,
     likes_text,
     read_comment_file,
     read_comments_json,
@@ -28,7 +30,6 @@ from threaded_comments import (
     write_comments_json,
 )
 from threaded_comments.comment_file import _split_header
-from threaded_comments import folders
 from threaded_comments.folders import find_comment_folders, read_comment_folder
 from threaded_comments.threads import ThreadOnDemand, build_thread, flatten
 
@@ -250,6 +251,47 @@ def test_the_cache_is_dropped_when_a_renderer_library_changes(monkeypatch):
         cache, "version", lambda library: "0.0.1" if library == "nh3" else version(library)
     )
     assert cache.code_fingerprint(options, "template") != before
+
+
+def test_builds_at_once_append_texts_without_writing_over_each_other(tmp_path):
+    # `invoke livereload` may rebuild while a moderation run does: both append to the
+    # texts file their pickles point into, and each must read back what it wrote.
+    first = cache.TextsFile.new(tmp_path)
+    base = first.append(b"a thread both builds loaded")
+    first.close()
+    one, two = (cache.TextsFile.open(first.path, first.end) for _ in range(2))
+    spans = one.append(b"one build's new thread"), two.append(b"the other's")
+    assert [one.read(spans[0]), two.read(spans[1]), two.read(base)] == [
+        b"one build's new thread",
+        b"the other's",
+        b"a thread both builds loaded",
+    ]
+
+
+class Texts(NamedTuple):
+    html: str | cache.Span
+    note: int
+
+
+def test_a_build_whose_texts_file_another_deleted_saves_its_texts_to_a_new_one(tmp_path):
+    settings = {"CACHE_PATH": str(tmp_path), "CACHE_CONTENT": True, "LOAD_CONTENT_CACHE": True}
+
+    def load() -> cache.CommentCache:
+        return cache.CommentCache(settings, "fingerprint", ["html"])
+
+    earlier = load()
+    earlier.store_post("/kept/", "stamp", Texts("<p>kept</p>", 1))
+    earlier.save()
+    running = load()
+    assert running.get_post("/kept/", "stamp") is not None
+    for path in tmp_path.glob("threaded_comments.*.texts"):  # another build moved them
+        path.unlink()
+    running.store_post("/new/", "stamp", Texts("<p>new</p>", 2))
+    running.save()
+    later = load()
+    kept, new = later.get_post("/kept/", "stamp"), later.get_post("/new/", "stamp")
+    assert (later.read(kept.html), kept.note) == (b"<p>kept</p>", 1)
+    assert (later.read(new.html), new.note) == (b"<p>new</p>", 2)
 
 
 def test_a_thread_on_demand_is_made_once_when_first_looked_at_and_reads_as_its_list():
