@@ -23,23 +23,26 @@ they execute: the same count whatever else runs, but user space only, without th
 kernel's time for the extra bytes written and read. About fifty times slower: some
 30 minutes at 1,000 posts.
 
-Last measured (session 7, 1,000 x 20, after its changes):
+Last measured (session 8, 1,000 x 20, after its changes):
 
-* instructions (--instructions; callgrind, one build each): cold 31.88 G with comments,
-  25.61 G without, ratio 1.245 (target 1.25; session 6: 1.260); unchanged 14.91 / 14.09 G
-  = 1.058 (target 1.05; session 6: 1.061). User space only: the kernel's time for the
-  20,000 stats, the larger pages, feeds and cache comes on top.
-* CPU time, three runs on a machine with nothing else running (--runs 7, 9, 9), where
-  the plain cold build alone went from 3.13 to 10.07 s in the course of one run: cold
-  pairs 1.55, 1.17, 1.39, 0.98, 1.23, 1.14, 0.96; 1.42, 1.31, 1.35, 1.09, 1.30, 1.15,
-  1.04, 1.29, 1.50; 1.22, 1.39, 1.13, 1.36, 1.17, 1.09, 1.12, 1.07, 1.35 (median of the
-  25: 1.22, meets); unchanged pairs 1.11, 1.06, 1.14, 1.28, 1.10, 1.04, 1.05; 1.00, 1.25,
-  1.24, 1.12, 1.19, 1.19, 1.07, 1.09, 1.09; 1.07, 1.15, 1.12, 1.17, 1.09, 1.13, 1.07,
-  1.12, 1.09 (median of the 25: 1.11, misses).
-* peak memory: 146 MB cold and 148 MB unchanged with comments, 62 MB without.
-* Two parts of an unchanged rebuild alone come near its 5 %: a stat of each comment file
-  (0.055 s, 2.5 % of the plain rebuild) and reading the 60 MB of cached threads back
-  (0.06 to 0.08 s); see plugins/threaded_comments/README.md, "Speed".
+* instructions (callgrind, one build each, PYTHONHASHSEED=0): cold 32.15 G with
+  comments, 25.82 G without, ratio 1.245 (target 1.25; session 7: 1.245); unchanged
+  14.67 / 14.08 G = 1.042 (target 1.05, met; session 7: 1.058). User space only: the
+  kernel's time for the 20,000 stats and the larger pages comes on top.
+* CPU time, two runs of --runs 9 on a machine with nothing else running: cold pairs
+  1.28, 1.30, 1.33, 1.22, 1.24, 1.18, 1.18, 1.16, 1.14 (median 1.22, meets; the first
+  run, before a last change to the cold build's memory, gave 1.20); unchanged pairs
+  1.12, 1.14, 1.02, 1.07, 1.10, 1.08, 1.06, 1.18, 1.08 and 1.13, 1.08, 1.09, 1.05,
+  1.13, 1.08, 1.10, 1.10, 1.08 (median of the 18: 1.09, misses; session 7: 1.11).
+* peak memory: 154 MB cold and 71 MB unchanged with comments (session 7: 146 and
+  148 MB), 63 and 62 MB without. The threads and feeds are now read from the cache's
+  texts file when used, not held.
+* Where an unchanged rebuild's extra CPU time goes, per phase (medians of 9 builds):
+  finding and stamping the comment files 0.06 s, writing the larger pages 0.04 s,
+  loading and attaching 0.01 s, against a plain rebuild of about 1.9 s. The first two
+  are this design's floor and together exceed the 5 %: a stat of each comment file (the
+  only way to see a comment edited in place) and each thread's HTML through its page;
+  see plugins/threaded_comments/README.md, "Speed".
 """
 
 from __future__ import annotations

@@ -123,8 +123,6 @@ class CommentsBuild:
     # works a URL out on each access, at a tenth of a millisecond).
     posts: dict[str, PostComments] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
-    # Slug -> its PostFeed, for the posts made anew in this build (the others' are pickled).
-    new_feeds: dict[str, PostFeed] = field(default_factory=dict)
 
 
 def exclude_comment_folder(pelican: Any) -> None:
@@ -241,9 +239,9 @@ def _make_post(
     is_open: bool,
     comments: list[Comment],
     top_level: list[Comment],
-) -> tuple[PostComments, PostFeed]:
-    """The thread's HTML and what comments.json needs, from the post's comments (in
-    file-name order) and its thread; and its feed."""
+) -> PostComments:
+    """The thread's HTML, what comments.json needs and the feed, from the post's comments
+    (in file-name order) and its thread."""
     html = _thread_html(build, content.slug, is_open, top_level) if top_level else ""
     newest_first = sorted(comments, key=lambda comment: comment.file.date, reverse=True)
     feed = PostFeed(
@@ -251,18 +249,15 @@ def _make_post(
         entry_times=tuple((comment.file.date - EPOCH) // MICROSECOND for comment in newest_first),
         newest=newest_first[0].file.date if newest_first else None,
     )
-    post = PostComments(
+    return PostComments(
         html=html,
         ids=tuple(comment.file.id for comment in comments),
         likes=tuple(comment.file.likes for comment in comments),
         feed=pickle.dumps(feed, protocol=pickle.HIGHEST_PROTOCOL),
     )
-    return post, feed
 
 
-def _feed(build: CommentsBuild, slug: str, post: PostComments) -> PostFeed:
-    if slug in build.new_feeds:
-        return build.new_feeds[slug]
+def _feed(build: CommentsBuild, post: PostComments) -> PostFeed:
     data = build.cache.read(post.feed) if isinstance(post.feed, Span) else post.feed
     return pickle.loads(data)  # noqa: S301 (the plugin's own cache)
 
@@ -296,11 +291,10 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     stamp = (names, times, is_open, content.title, date, post_url, build.sitename)
     # Keyed by URL: a post's translations share its slug and comments, not its title.
     post = build.cache.get_post(url, stamp)
-    new_feed = None
     if post is None:
         comments = _read_comments(build, folder)
         top_level = _thread(build, comments)
-        post, new_feed = _make_post(build, content, post_url, is_open, comments, top_level)
+        post = _make_post(build, content, post_url, is_open, comments, top_level)
         build.cache.store_post(url, stamp, post)
     # Its files are read again only if a template walks the comments: keeping every
     # post's Comment objects until the pages are written would make the build hold (and
@@ -308,8 +302,7 @@ def _attach(build: CommentsBuild, content: Any, is_open: bool) -> None:
     content.comments = ThreadOnDemand(partial(_read_thread, build, folder))
     # The post in the default language comes first and keeps its feed; translations
     # show the same comments.
-    if build.posts.setdefault(slug, post) is post and new_feed is not None:
-        build.new_feeds[slug] = new_feed
+    build.posts.setdefault(slug, post)
     build.urls.setdefault(slug, url)
     content.comment_count = len(post.ids)
     content.comments_open = is_open
@@ -404,7 +397,7 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
         feed_path = output / content.comments_feed_url
         stamp = _file_stamp(feed_path)
         if stamp is None or stamp != post.feed_stamp:
-            feed = _feed(build, content.slug, post)
+            feed = _feed(build, post)
             _write_if_changed(feed_path, _post_feed(build, content, f"{build.site}/{url}", feed))
             build.cache.update_post(url, post._replace(feed_stamp=_file_stamp(feed_path)))
     inputs = _site_file_inputs(build)
@@ -450,7 +443,7 @@ def _write_site_files(build: CommentsBuild, site_files: tuple[Path, Path]) -> No
     write_comments_json(json_path, (_post_entry(build, content) for content in build.published))
     # Each post's own newest comments are its only candidates.
     limit = options["FEED_ALL_LIMIT"]
-    feeds = [_feed(build, content.slug, build.posts[content.slug]) for content in build.published]
+    feeds = [_feed(build, build.posts[content.slug]) for content in build.published]
     latest = heapq.nlargest(
         limit,
         chain.from_iterable(

@@ -117,8 +117,9 @@ class TextsFile:
         return data
 
     def append(self, data: bytes) -> Span:
-        """Write `data` at the end of the file; FileNotFoundError if the file was deleted
-        (by a build that moved the texts to a new file) since this build opened it."""
+        """Write `data` at the end of the file. FileNotFoundError if the file was deleted
+        since this build opened it (by a build that moved the texts to a new file);
+        FileExistsError if a file this build was to make was made by another."""
         if self._writer is None:
             flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0)
             if self._reader is None:  # a new file
@@ -269,9 +270,10 @@ class CommentCache(FileDataCacher):
             return
         try:
             self._append_new_texts()
-        except FileNotFoundError:
-            # Another build moved the texts to a new file and deleted this one (which this
-            # build still has open): this build's go into a new file of their own.
+        except (FileNotFoundError, FileExistsError):
+            # Another build running at once moved the texts to a new file and deleted this
+            # one (which this build still has open), or made the file this build was to
+            # make: this build's texts go into a new file of their own.
             self._used = self._move_texts(self._used)
             self._append_new_texts()
         self._cache = {

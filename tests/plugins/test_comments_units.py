@@ -294,6 +294,27 @@ def test_a_build_whose_texts_file_another_deleted_saves_its_texts_to_a_new_one(t
     assert (later.read(new.html), new.note) == (b"<p>new</p>", 2)
 
 
+def test_two_builds_at_once_that_both_make_the_texts_file_keep_their_own_texts(tmp_path):
+    # A cache saved with no texts names a file not made yet; two builds that load it
+    # and save at once cannot both make it.
+    settings = {"CACHE_PATH": str(tmp_path), "CACHE_CONTENT": True, "LOAD_CONTENT_CACHE": True}
+
+    def load() -> cache.CommentCache:
+        return cache.CommentCache(settings, "fingerprint", ["html"])
+
+    empty = load()
+    empty.record_site_files((), ())
+    empty.save()
+    one, other = load(), load()
+    one.store_post("/one/", "stamp", Texts("<p>one</p>", 1))
+    other.store_post("/other/", "stamp", Texts("<p>other</p>", 2))
+    one.save()
+    other.save()
+    later = load()
+    post = later.get_post("/other/", "stamp")
+    assert later.read(post.html) == b"<p>other</p>"
+
+
 def test_a_thread_on_demand_is_made_once_when_first_looked_at_and_reads_as_its_list():
     made = []
 
