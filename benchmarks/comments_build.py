@@ -25,10 +25,10 @@ kernel's time for the extra bytes written and read. About fifty times slower: so
 
 Last measured (session 8, 1,000 x 20, after its changes):
 
-* instructions (callgrind, one build each, PYTHONHASHSEED=0): cold 32.15 G with
-  comments, 25.82 G without, ratio 1.245 (target 1.25; session 7: 1.245); unchanged
-  14.67 / 14.08 G = 1.042 (target 1.05, met; session 7: 1.058). User space only: the
-  kernel's time for the 20,000 stats and the larger pages comes on top.
+* instructions (--instructions; callgrind, one build each): cold 32.15 G with comments,
+  25.78 G without, ratio 1.247 (target 1.25; session 7: 1.245); unchanged 14.66 /
+  14.01 G = 1.046 (target 1.05, met; session 7: 1.058). User space only: the kernel's
+  time for the 20,000 stats and the larger pages comes on top.
 * CPU time, two runs of --runs 9 on a machine with nothing else running: cold pairs
   1.28, 1.30, 1.33, 1.22, 1.24, 1.18, 1.18, 1.16, 1.14 (median 1.22, meets; the first
   run, before a last change to the cold build's memory, gave 1.20); unchanged pairs
