@@ -392,18 +392,20 @@ def write_outputs(generator: Any, writer: Any = None) -> None:
         return
     output = Path(generator.output_path)
     options = build.options
+    # Slug -> its feed, as unpickled for the post's own feed file, for the site-wide one.
+    feeds: dict[str, PostFeed] = {}
     for content in build.published:
         post, url = build.posts[content.slug], build.urls[content.slug]
         feed_path = output / content.comments_feed_url
         stamp = _file_stamp(feed_path)
         if stamp is None or stamp != post.feed_stamp:
-            feed = _feed(build, post)
+            feed = feeds[content.slug] = _feed(build, post)
             _write_if_changed(feed_path, _post_feed(build, content, f"{build.site}/{url}", feed))
             build.cache.update_post(url, post._replace(feed_stamp=_file_stamp(feed_path)))
     inputs = _site_file_inputs(build)
     site_files = (output / options["JSON_PATH"], output / options["FEED_ALL"])
     if not build.cache.site_files_current(inputs, tuple(map(_file_stamp, site_files))):
-        _write_site_files(build, site_files)
+        _write_site_files(build, site_files, feeds)
         build.cache.record_site_files(inputs, tuple(map(_file_stamp, site_files)))
     build.cache.save()
 
@@ -436,14 +438,20 @@ def _post_entry(build: CommentsBuild, content: Any) -> PostEntry:
     )
 
 
-def _write_site_files(build: CommentsBuild, site_files: tuple[Path, Path]) -> None:
-    """comments.json, and the site-wide feed of the latest comments."""
+def _write_site_files(
+    build: CommentsBuild, site_files: tuple[Path, Path], loaded: dict[str, PostFeed]
+) -> None:
+    """comments.json, and the site-wide feed of the latest comments (from the posts'
+    feeds: those in `loaded`, and the others read from the cache)."""
     json_path, feed_all_path = site_files
     options = build.options
     write_comments_json(json_path, (_post_entry(build, content) for content in build.published))
     # Each post's own newest comments are its only candidates.
     limit = options["FEED_ALL_LIMIT"]
-    feeds = [_feed(build, build.posts[content.slug]) for content in build.published]
+    feeds = [
+        loaded.get(content.slug) or _feed(build, build.posts[content.slug])
+        for content in build.published
+    ]
     latest = heapq.nlargest(
         limit,
         chain.from_iterable(
